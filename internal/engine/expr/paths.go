@@ -156,7 +156,8 @@ func (u userVarNode) eval(c *ctx) (any, error) {
 
 // pathNode walks fields from the value of base. Through an array it collects the path's
 // value in each element that is a document, skipping elements where it is missing and
-// elements that are not documents.
+// elements that are not documents (nested arrays included: mongod does not descend into an
+// array inside an array, so {a: [[{b: 1}]]} gives [] for "$a.b").
 type pathNode struct {
 	base   node
 	fields []string
@@ -187,16 +188,11 @@ func walkPath(v any, fields []string) any {
 func walkArray(arr bson.A, fields []string) any {
 	out := make(bson.A, 0, len(arr))
 	for _, e := range arr {
-		var r any
-		switch x := e.(type) {
-		case bson.D:
-			r = walkPath(x, fields)
-		case bson.A:
-			r = walkArray(x, fields)
-		default:
+		doc, ok := e.(bson.D)
+		if !ok {
 			continue
 		}
-		if !value.IsMissing(r) {
+		if r := walkPath(doc, fields); !value.IsMissing(r) {
 			out = append(out, r)
 		}
 	}

@@ -24,6 +24,7 @@ const (
 	NamespaceNotFound                  int32 = 26
 	IndexNotFound                      int32 = 27
 	PathNotViable                      int32 = 28
+	CannotBackfillArray                int32 = 34
 	ConflictingUpdateOperators         int32 = 40
 	CursorNotFound                     int32 = 43
 	NamespaceExists                    int32 = 48
@@ -31,6 +32,7 @@ const (
 	DollarPrefixedFieldName            int32 = 52
 	InvalidIDField                     int32 = 53
 	NotSingleValueField                int32 = 54
+	InvalidDBRef                       int32 = 55
 	EmptyFieldName                     int32 = 56
 	DottedFieldName                    int32 = 57
 	CommandNotFound                    int32 = 59
@@ -45,9 +47,12 @@ const (
 	CommandNotSupported                int32 = 115
 	DocumentValidationFailure          int32 = 121
 	NotAReplicaSet                     int32 = 123
+	ExceededMemoryLimit                int32 = 146
 	InvalidPipelineOperator            int32 = 168
 	InvalidIndexSpecificationOption    int32 = 197
+	QueryFeatureNotAllowed             int32 = 224
 	NotImplemented                     int32 = 238
+	ConversionFailure                  int32 = 241
 	NoSuchTransaction                  int32 = 251
 	OperationNotSupportedInTransaction int32 = 263
 	APIStrictError                     int32 = 323
@@ -70,6 +75,7 @@ var codeNames = map[int32]string{
 	NamespaceNotFound:                  "NamespaceNotFound",
 	IndexNotFound:                      "IndexNotFound",
 	PathNotViable:                      "PathNotViable",
+	CannotBackfillArray:                "CannotBackfillArray",
 	ConflictingUpdateOperators:         "ConflictingUpdateOperators",
 	CursorNotFound:                     "CursorNotFound",
 	NamespaceExists:                    "NamespaceExists",
@@ -77,6 +83,7 @@ var codeNames = map[int32]string{
 	DollarPrefixedFieldName:            "DollarPrefixedFieldName",
 	InvalidIDField:                     "InvalidIdField",
 	NotSingleValueField:                "NotSingleValueField",
+	InvalidDBRef:                       "InvalidDBRef",
 	EmptyFieldName:                     "EmptyFieldName",
 	DottedFieldName:                    "DottedFieldName",
 	CommandNotFound:                    "CommandNotFound",
@@ -91,9 +98,12 @@ var codeNames = map[int32]string{
 	CommandNotSupported:                "CommandNotSupported",
 	DocumentValidationFailure:          "DocumentValidationFailure",
 	NotAReplicaSet:                     "NotAReplicaSet",
+	ExceededMemoryLimit:                "ExceededMemoryLimit",
 	InvalidPipelineOperator:            "InvalidPipelineOperator",
 	InvalidIndexSpecificationOption:    "InvalidIndexSpecificationOption",
+	QueryFeatureNotAllowed:             "QueryFeatureNotAllowed",
 	NotImplemented:                     "NotImplemented",
+	ConversionFailure:                  "ConversionFailure",
 	NoSuchTransaction:                  "NoSuchTransaction",
 	OperationNotSupportedInTransaction: "OperationNotSupportedInTransaction",
 	APIStrictError:                     "APIStrictError",

@@ -260,3 +260,16 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestBrackets(t *testing.T) {
+	for _, v := range allTypes(t) {
+		lo, next := BracketMin(v), NextBracketMin(v)
+		assert.True(t, SameBracket(lo, v), "%s", TypeName(v))
+		assert.LessOrEqual(t, Compare(lo, v), 0, "%s", TypeName(v))
+		if _, isMax := v.(bson.MaxKey); !isMax {
+			assert.Equal(t, -1, Compare(v, next), "%s", TypeName(v))
+			assert.False(t, SameBracket(v, next), "%s", TypeName(v))
+		}
+	}
+	assert.Equal(t, -1, Compare(BracketMin(int32(5)), math.Inf(-1)))
+}
