@@ -130,9 +130,9 @@ func (s *Server) env(req *request, let bson.D) (*expr.Env, []string, error) {
 // findSpec is a parsed find command.
 type findSpec struct {
 	filter, sort, projection, let bson.D
-	hint                         any
-	skip, limit, batchSize       int64
-	singleBatch                  bool
+	hint                          any
+	skip, limit, batchSize        int64
+	singleBatch                   bool
 }
 
 func parseFind(req *request) (*findSpec, error) {
