@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,7 +66,8 @@ func Start(opts Options) (*Server, error) {
 		rs = ""
 	}
 	srv := server.New(server.Config{ReplicaSet: rs, Logger: opts.Logger, SweepInterval: opts.SweepInterval})
-	srv.Serve(advertised{ln})
+	host, _, _ := net.SplitHostPort(addr)
+	srv.Serve(advertised{Listener: ln, ipv6: strings.Contains(host, ":")})
 	s := &Server{srv: srv, rs: rs}
 	s.uri = "mongodb://" + srv.Addr() + "/"
 	if rs != "" {
@@ -74,15 +76,20 @@ func Start(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// advertised makes a listener on an unspecified address (":0", "0.0.0.0:0") report a
-// loopback address, which is what clients can dial and what a replica set advertises.
-type advertised struct{ net.Listener }
+// advertised makes a listener on an unspecified address (":0", "0.0.0.0:0", "[::]:0")
+// report a loopback address, which is what clients can dial and what a replica set
+// advertises. The loopback follows the address asked for, not the socket's family: Go
+// listens dual-stack on "0.0.0.0" and reports "::".
+type advertised struct {
+	net.Listener
+	ipv6 bool
+}
 
 func (a advertised) Addr() net.Addr {
 	addr := a.Listener.Addr()
 	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
 		ip := net.IPv4(127, 0, 0, 1)
-		if tcp.IP.To4() == nil {
+		if a.ipv6 {
 			ip = net.IPv6loopback
 		}
 		return &net.TCPAddr{IP: ip, Port: tcp.Port}
