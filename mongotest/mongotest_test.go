@@ -117,9 +117,9 @@ func TestMalformedMessagesCloseOnlyTheirConnection(t *testing.T) {
 	bad := [][]byte{
 		{0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0, 0, 0, 0, 0, 0xdd, 0x07, 0, 0}, // absurd length
 		{3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xdd, 0x07, 0, 0},             // shorter than a header
-		rawMessage([]byte{5, 0, 0, 0}, 0),                                   // truncated body document
-		rawMessage(ping, 1<<7),                                              // unknown required flag bit
-		withOpcode(rawMessage(ping, 0), 0x42),                               // unknown opcode
+		rawMessage([]byte{5, 0, 0, 0}, 0),                                  // truncated body document
+		rawMessage(ping, 1<<7),                                             // unknown required flag bit
+		withOpcode(rawMessage(ping, 0), 0x42),                              // unknown opcode
 	}
 	for i, msg := range bad {
 		conn, err := net.Dial("tcp", srv.Addr())

@@ -75,7 +75,9 @@ func TestCursorBatchesAndGetMore(t *testing.T) {
 	require.NoError(t, err)
 	n := 0
 	for cur.Next(ctx) {
-		var d struct{ ID int `bson:"_id"` }
+		var d struct {
+			ID int `bson:"_id"`
+		}
 		require.NoError(t, cur.Decode(&d))
 		require.Equal(t, n, d.ID)
 		n++
