@@ -67,6 +67,7 @@ func TestMatchPosition(t *testing.T) {
 		{`{"$and": [{"a": 2}]}`, `{"a": [1, 2]}`, true, 1},
 		// $or, $nor and negations record nothing.
 		{`{"$or": [{"a": 2}, {"b": 1}]}`, `{"a": [1, 2]}`, true, -1},
+		{`{"$or": [{"a": 2}]}`, `{"a": [1, 2]}`, true, 1}, // a one-clause $or is its clause
 		{`{"a": {"$ne": 1}}`, `{"a": [2]}`, true, -1},
 		{`{"a": {"$not": {"$gt": 5}}}`, `{"a": [2]}`, true, -1},
 		{`{"a": {"$size": 2}}`, `{"a": [2, 3]}`, true, -1},
@@ -400,4 +401,53 @@ func BenchmarkCompile(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestValuesOutsideExtendedJSON covers values the conformance file cannot hold or that real
+// drivers no longer write (undefined, symbols), and MongoDB 8.0's null/undefined split.
+func TestValuesOutsideExtendedJSON(t *testing.T) {
+	cases := []struct {
+		filter bson.D
+		doc    bson.D
+		want   bool
+	}{
+		// Since 8.0, null no longer matches undefined; a missing field still does.
+		{bson.D{{Key: "a", Value: nil}}, bson.D{{Key: "a", Value: bson.Undefined{}}}, false},
+		{bson.D{{Key: "a", Value: nil}}, bson.D{}, true},
+		{bson.D{{Key: "a", Value: bson.D{{Key: "$in", Value: bson.A{nil}}}}}, bson.D{{Key: "a", Value: bson.Undefined{}}}, false},
+		{bson.D{{Key: "a", Value: bson.D{{Key: "$gte", Value: nil}}}}, bson.D{{Key: "a", Value: bson.Undefined{}}}, false},
+		{bson.D{{Key: "a", Value: bson.D{{Key: "$exists", Value: true}}}}, bson.D{{Key: "a", Value: bson.Undefined{}}}, true},
+		{bson.D{{Key: "a", Value: bson.D{{Key: "$type", Value: "undefined"}}}}, bson.D{{Key: "a", Value: bson.Undefined{}}}, true},
+		// bson.Null is null too.
+		{bson.D{{Key: "a", Value: nil}}, bson.D{{Key: "a", Value: bson.Null{}}}, true},
+		// Symbols compare as strings and match regexes.
+		{bson.D{{Key: "a", Value: "abc"}}, bson.D{{Key: "a", Value: bson.Symbol("abc")}}, true},
+		{bson.D{{Key: "a", Value: bson.Regex{Pattern: "^ab"}}}, bson.D{{Key: "a", Value: bson.Symbol("abc")}}, true},
+		{bson.D{{Key: "a", Value: bson.D{{Key: "$type", Value: "symbol"}}}}, bson.D{{Key: "a", Value: bson.Symbol("abc")}}, true},
+		{bson.D{{Key: "a", Value: bson.D{{Key: "$gt", Value: "abb"}}}}, bson.D{{Key: "a", Value: bson.Symbol("abc")}}, true},
+		// MaxKey bounds hold for every other value, a missing field included.
+		{bson.D{{Key: "a", Value: bson.D{{Key: "$lt", Value: bson.MaxKey{}}}}}, bson.D{}, true},
+		{bson.D{{Key: "a", Value: bson.D{{Key: "$gt", Value: bson.MinKey{}}}}}, bson.D{{Key: "a", Value: bson.Undefined{}}}, true},
+		// JavaScript and DBPointer values compare by value.
+		{bson.D{{Key: "a", Value: bson.JavaScript("f()")}}, bson.D{{Key: "a", Value: bson.JavaScript("f()")}}, true},
+		{bson.D{{Key: "a", Value: bson.D{{Key: "$type", Value: "javascript"}}}}, bson.D{{Key: "a", Value: bson.JavaScript("f()")}}, true},
+	}
+	for _, c := range cases {
+		m, err := Compile(c.filter, nil)
+		require.NoError(t, err, "%v", c.filter)
+		got, err := m.Match(c.doc, nil)
+		require.NoError(t, err)
+		assert.Equal(t, c.want, got, "%v on %v", c.filter, c.doc)
+	}
+}
+
+func TestArrayAsDocument(t *testing.T) {
+	// $elemMatch sees an array element that is itself an array as a document keyed by position.
+	m, err := Compile(ext(t, `{"a": {"$elemMatch": {"1": 5}}}`), nil)
+	require.NoError(t, err)
+	ok, err := m.Match(ext(t, `{"a": [[4, 5]]}`), nil)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, "12", itoa(12))
+	assert.Equal(t, "0", itoa(0))
 }

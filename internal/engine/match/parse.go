@@ -265,6 +265,10 @@ func (p *parser) parseTree(name string, v any, lvl level) (node, error) {
 		}
 		return andNode(children), nil
 	case "$or":
+		// mongod's normalization replaces a one-clause $or by its clause.
+		if len(children) == 1 {
+			return children[0], nil
+		}
 		return orNode(children), nil
 	}
 	return norNode(children), nil
@@ -321,7 +325,15 @@ func (p *parser) parseSubField(name string, ctx bson.D, e bson.E, lvl level) (pr
 		case bson.Undefined:
 			return nil, badValue("cannot compare to undefined")
 		}
-		op := map[string]int{"$lt": opLT, "$lte": opLTE, "$gt": opGT, "$gte": opGTE}[e.Key]
+		op := opLT
+		switch e.Key {
+		case "$lte":
+			op = opLTE
+		case "$gt":
+			op = opGT
+		case "$gte":
+			op = opGTE
+		}
 		return &leafPred{l: newCmpLeaf(op, e.Value)}, nil
 	case "$in", "$nin":
 		l, err := parseIn(e.Key, e.Value)
@@ -416,7 +428,7 @@ func parseIn(op string, v any) (*inLeaf, error) {
 	var regexes []*regexLeaf
 	for _, item := range arr {
 		if _, ok := isOperatorDoc(item, false); ok {
-			return nil, badValue("cannot nest $ under %s", "$in")
+			return nil, badValue("cannot nest $ under $in")
 		}
 		switch x := item.(type) {
 		case bson.Regex:
@@ -627,8 +639,15 @@ func parseMod(v any) (pred, error) {
 }
 
 func coerceError(v any) string {
-	if f, ok := value.ToFloat64(v); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
-		return "Unable to coerce NaN/Inf to integral type"
+	switch x := v.(type) {
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return "Unable to coerce NaN/Inf to integral type"
+		}
+	case bson.Decimal128:
+		if x.IsNaN() || x.IsInf() != 0 {
+			return "Unable to coerce NaN/Inf to integral type"
+		}
 	}
 	return "Out of bounds coercing to integral value"
 }
@@ -636,10 +655,15 @@ func coerceError(v any) string {
 // parseBits compiles the bitwise operators: an array of bit positions, a non-negative
 // integer bitmask, or a BinData bitmask.
 func parseBits(name string, e bson.E) (pred, error) {
-	b := &bitsLeaf{op: map[string]int{
-		"$bitsAllSet": bitsAllSet, "$bitsAllClear": bitsAllClear,
-		"$bitsAnySet": bitsAnySet, "$bitsAnyClear": bitsAnyClear,
-	}[e.Key]}
+	b := &bitsLeaf{op: bitsAllSet}
+	switch e.Key {
+	case "$bitsAllClear":
+		b.op = bitsAllClear
+	case "$bitsAnySet":
+		b.op = bitsAnySet
+	case "$bitsAnyClear":
+		b.op = bitsAnyClear
+	}
 	switch x := e.Value.(type) {
 	case bson.A:
 		for i, item := range x {

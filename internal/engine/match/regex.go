@@ -57,11 +57,8 @@ func compileRegex(pattern, flags string) (*regexp.Regexp, error) {
 	}
 	re, err = regexp.Compile(src)
 	if err != nil {
-		msg := err.Error()
-		if e, ok := err.(interface{ Unwrap() error }); ok && e.Unwrap() != nil {
-			msg = e.Unwrap().Error()
-		}
-		return nil, mongoerr.Newf(codeRegexInvalid, "Regular expression is invalid: %s", strings.TrimPrefix(msg, "error parsing regexp: "))
+		msg := strings.TrimPrefix(err.Error(), "error parsing regexp: ")
+		return nil, mongoerr.Newf(codeRegexInvalid, "Regular expression is invalid: %s", msg)
 	}
 	regexCache.Lock()
 	if len(regexCache.m) >= regexCacheSize {
