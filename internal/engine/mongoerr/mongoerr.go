@@ -44,6 +44,7 @@ const (
 	IndexOptionsConflict               int32 = 85
 	IndexKeySpecsConflict              int32 = 86
 	OperationFailed                    int32 = 96
+	NotExactValueField                 int32 = 111
 	CommandNotSupported                int32 = 115
 	DocumentValidationFailure          int32 = 121
 	NotAReplicaSet                     int32 = 123
@@ -95,6 +96,7 @@ var codeNames = map[int32]string{
 	IndexOptionsConflict:               "IndexOptionsConflict",
 	IndexKeySpecsConflict:              "IndexKeySpecsConflict",
 	OperationFailed:                    "OperationFailed",
+	NotExactValueField:                 "NotExactValueField",
 	CommandNotSupported:                "CommandNotSupported",
 	DocumentValidationFailure:          "DocumentValidationFailure",
 	NotAReplicaSet:                     "NotAReplicaSet",

@@ -33,7 +33,7 @@ func compileModifier(u any, arrayFilters []bson.D, vars []string) (*modifier, er
 	switch x := u.(type) {
 	case bson.D:
 		if update.IsOperatorUpdate(x) {
-			ops, err := update.Compile(x, arrayFilters)
+			ops, err := update.CompileWithVars(x, arrayFilters, vars)
 			if err != nil {
 				return nil, err
 			}
@@ -61,7 +61,7 @@ func compileModifier(u any, arrayFilters []bson.D, vars []string) (*modifier, er
 
 // needsPosition reports whether applying the modifier needs the query's matched array
 // position (the positional $ operator).
-func (m *modifier) needsPosition() bool { return m.ops != nil }
+func (m *modifier) needsPosition() bool { return m.ops != nil && m.ops.IsPositional() }
 
 // apply computes the new version of doc. For a replacement the result keeps doc's _id.
 func (m *modifier) apply(doc bson.D, raw []byte, pos int, inserting bool, env *expr.Env) (bson.D, bool, error) {
@@ -107,11 +107,11 @@ func (m *modifier) upsertDocument(filter bson.D, env *expr.Env) (bson.D, error) 
 	if m.replacement != nil {
 		doc := value.CopyDoc(m.replacement)
 		if _, has := value.Lookup(doc, "_id"); !has {
-			seed, err := update.UpsertSeed(filter)
+			id, found, err := update.ReplacementUpsertID(filter)
 			if err != nil {
 				return nil, err
 			}
-			if id, ok := value.Lookup(seed, "_id"); ok {
+			if found {
 				doc = append(bson.D{{Key: "_id", Value: id}}, doc...)
 			}
 		}

@@ -23,14 +23,91 @@ type applier struct {
 	path    []string // path of the node being applied
 	vals    []any    // value at each level of path (value.Missing where absent)
 	buf     bson.D   // one-field document for evaluating array filters
+
+	pathBuf [8]string // initial storage of path and vals
+	valsBuf [8]any
 }
+
+// defaultContext is the Context of an Apply given none; it is only read.
+var defaultContext = Context{Positional: -1}
 
 // missInfo describes a path that does not exist: the deepest value that does (the document
 // or array a new field would be created in, or the scalar that makes the path impossible)
-// and how many components of the path exist.
+// and how many components of the path exist. It keeps the value unboxed so that recording
+// it costs no allocation.
 type missInfo struct {
-	parent any
+	doc    bson.D
+	arr    bson.A
+	scalar any
+	kind   holderKind
 	taken  int
+}
+
+// parent returns the deepest existing value, for messages.
+func (m missInfo) parent() any {
+	switch m.kind {
+	case holdsDoc:
+		return m.doc
+	case holdsArray:
+		return m.arr
+	}
+	return m.scalar
+}
+
+// holderKind says what a holder holds.
+type holderKind uint8
+
+const (
+	holdsMissing holderKind = iota
+	holdsScalar
+	holdsDoc
+	holdsArray
+)
+
+// holder is the value an object node is being applied to, kept unboxed while its
+// children write into it. copied is set once the value is this update's own copy (or a
+// document it created), which may be written in place.
+type holder struct {
+	doc    bson.D
+	arr    bson.A
+	scalar any
+	kind   holderKind
+	copied bool
+}
+
+func newHolder(v any) holder {
+	switch x := v.(type) {
+	case bson.D:
+		return holder{doc: x, kind: holdsDoc}
+	case bson.A:
+		return holder{arr: x, kind: holdsArray}
+	}
+	if value.IsMissing(v) {
+		return holder{kind: holdsMissing}
+	}
+	return holder{scalar: v, kind: holdsScalar}
+}
+
+// lookup returns the field name of a document, or the element at index name of an array,
+// and its position.
+func (h *holder) lookup(name string) (any, int, bool) {
+	switch h.kind {
+	case holdsDoc:
+		for i := range h.doc {
+			if h.doc[i].Key == name {
+				return h.doc[i].Value, i, true
+			}
+		}
+	case holdsArray:
+		if i, ok := arrayIndex(name); ok && i < len(h.arr) {
+			return h.arr[i], i, true
+		}
+	}
+	return nil, -1, false
+}
+
+func (h *holder) miss(taken int) missInfo {
+	return missInfo{doc: h.doc, arr: h.arr, scalar: h.scalar, kind: h.kind, taken: taken}
 }
 
 // Apply returns the updated document and whether it differs from doc. It never modifies doc (which other
@@ -42,9 +119,10 @@ type missInfo struct {
 // its _id moved first and checked, as mongod does for an upsert's new document.
 func (u *Update) Apply(doc bson.D, c *Context) (bson.D, bool, error) {
 	if c == nil {
-		c = &Context{Positional: -1}
+		c = &defaultContext
 	}
 	a := applier{u: u, ctx: c, root: doc}
+	a.path, a.vals = a.pathBuf[:0], a.valsBuf[:0]
 	if c.Positional >= 0 {
 		a.matched = strconv.Itoa(c.Positional)
 	}
@@ -106,9 +184,7 @@ func (a *applier) applyObject(n *objectNode, v any, m missInfo) (any, resultKind
 	if n.positional != nil && a.matched == "" {
 		return nil, unchanged, mongoerr.Newf(mongoerr.BadValue, "The positional operator did not find the match needed from the query.")
 	}
-	cur := v
-	copied := false
-	var err error
+	h := newHolder(v)
 	positional := n.positional != nil
 	for _, c := range n.children {
 		if positional {
@@ -118,7 +194,7 @@ func (a *applier) applyObject(n *objectNode, v any, m missInfo) (any, resultKind
 				if err != nil {
 					return nil, unchanged, err
 				}
-				if cur, err = a.applyChild(merged, c.name, cur, &copied, m); err != nil {
+				if err := a.applyChild(merged, c.name, &h, m); err != nil {
 					return nil, unchanged, err
 				}
 				positional = false
@@ -126,25 +202,28 @@ func (a *applier) applyObject(n *objectNode, v any, m missInfo) (any, resultKind
 			}
 			// mongod applies "$" when the matched index sorts (as a string) before a child.
 			if a.matched < c.name {
-				if cur, err = a.applyChild(n.positional, a.matched, cur, &copied, m); err != nil {
+				if err := a.applyChild(n.positional, a.matched, &h, m); err != nil {
 					return nil, unchanged, err
 				}
 				positional = false
 			}
 		}
-		if cur, err = a.applyChild(c.node, c.name, cur, &copied, m); err != nil {
+		if err := a.applyChild(c.node, c.name, &h, m); err != nil {
 			return nil, unchanged, err
 		}
 	}
 	if positional {
-		if cur, err = a.applyChild(n.positional, a.matched, cur, &copied, m); err != nil {
+		if err := a.applyChild(n.positional, a.matched, &h, m); err != nil {
 			return nil, unchanged, err
 		}
 	}
-	if !copied {
+	switch {
+	case !h.copied:
 		return nil, unchanged, nil
+	case h.kind == holdsArray:
+		return h.arr, replaced, nil
 	}
-	return cur, replaced, nil
+	return h.doc, replaced, nil
 }
 
 func (a *applier) joinPath(name string) string {
@@ -154,42 +233,87 @@ func (a *applier) joinPath(name string) string {
 	return a.pathString() + "." + name
 }
 
-// applyChild applies n to the child name of cur and returns cur with the result written
-// in (copying cur first if it is still the caller's value).
-func (a *applier) applyChild(n node, name string, cur any, copied *bool, miss missInfo) (any, error) {
-	child, at, found := lookupChild(cur, name)
+// applyChild applies n to the child name of h and writes the result into h.
+func (a *applier) applyChild(n node, name string, h *holder, miss missInfo) error {
+	child, at, found := h.lookup(name)
 	childMiss := miss
 	if !found {
 		child = value.Missing
-		if !value.IsMissing(cur) {
-			childMiss = missInfo{parent: cur, taken: len(a.path)}
+		if h.kind != holdsMissing {
+			childMiss = h.miss(len(a.path))
 		}
 	}
 	a.push(name, child)
 	out, kind, err := a.applyNode(n, child, childMiss)
 	a.pop()
 	if err != nil || kind == unchanged {
-		return cur, err
+		return err
 	}
-	return a.write(cur, copied, name, at, out, kind)
+	return h.write(name, at, out, kind)
+}
+
+// write stores a child's result, copying the holder's value the first time. at is the
+// child's position in a document, -1 when it is new.
+func (h *holder) write(name string, at int, out any, kind resultKind) error {
+	switch h.kind {
+	case holdsDoc:
+		if !h.copied {
+			h.doc = append(make(bson.D, 0, len(h.doc)+1), h.doc...)
+			h.copied = true
+		}
+		switch {
+		case kind == removed:
+			if at >= 0 {
+				h.doc = slices.Delete(h.doc, at, at+1)
+			}
+		case at >= 0:
+			h.doc[at].Value = out
+		default:
+			h.doc = append(h.doc, bson.E{Key: name, Value: out})
+		}
+		return nil
+	case holdsArray:
+		idx, ok := arrayIndex(name)
+		if !ok {
+			break
+		}
+		if !h.copied {
+			h.arr = append(make(bson.A, 0, max(len(h.arr), idx+1)), h.arr...)
+			h.copied = true
+		}
+		if kind == removed {
+			// $unset of an array element leaves a null in its place.
+			if idx < len(h.arr) {
+				h.arr[idx] = nil
+			}
+			return nil
+		}
+		for len(h.arr) < idx {
+			h.arr = append(h.arr, nil)
+		}
+		if idx < len(h.arr) {
+			h.arr[idx] = out
+		} else {
+			h.arr = append(h.arr, out)
+		}
+		return nil
+	case holdsMissing:
+		if kind == replaced {
+			h.doc = bson.D{{Key: name, Value: out}}
+			h.kind = holdsDoc
+			h.copied = true
+			return nil
+		}
+	}
+	return mongoerr.Newf(mongoerr.InternalError, "update: cannot write field '%s' here", name)
 }
 
 // lookupChild returns the field name of a document, or the element at index name of an
-// array, and its position.
-func lookupChild(cur any, name string) (any, int, bool) {
-	switch x := cur.(type) {
-	case bson.D:
-		for i := range x {
-			if x[i].Key == name {
-				return x[i].Value, i, true
-			}
-		}
-	case bson.A:
-		if i, ok := arrayIndex(name); ok && i < len(x) {
-			return x[i], i, true
-		}
-	}
-	return nil, -1, false
+// array.
+func lookupChild(cur any, name string) (any, bool) {
+	h := newHolder(cur)
+	v, _, ok := h.lookup(name)
+	return v, ok
 }
 
 // arrayIndex parses a path component addressing an array element: decimal digits (leading
@@ -205,61 +329,6 @@ func arrayIndex(s string) (int, bool) {
 	}
 	n, err := strconv.ParseUint(s, 10, 32)
 	return int(n), err == nil
-}
-
-// write stores a child's result into cur, copying cur the first time. at is the child's
-// position in a document, -1 when it is new.
-func (a *applier) write(cur any, copied *bool, name string, at int, out any, kind resultKind) (any, error) {
-	switch x := cur.(type) {
-	case bson.D:
-		if !*copied {
-			x = append(make(bson.D, 0, len(x)+1), x...)
-			*copied = true
-		}
-		i := at
-		switch {
-		case kind == removed:
-			if i >= 0 {
-				x = slices.Delete(x, i, i+1)
-			}
-		case i >= 0:
-			x[i].Value = out
-		default:
-			x = append(x, bson.E{Key: name, Value: out})
-		}
-		return x, nil
-	case bson.A:
-		idx, ok := arrayIndex(name)
-		if !ok {
-			break
-		}
-		if !*copied {
-			x = append(make(bson.A, 0, max(len(x), idx+1)), x...)
-			*copied = true
-		}
-		if kind == removed {
-			// $unset of an array element leaves a null in its place.
-			if idx < len(x) {
-				x[idx] = nil
-			}
-			return x, nil
-		}
-		for len(x) < idx {
-			x = append(x, nil)
-		}
-		if idx < len(x) {
-			x[idx] = out
-		} else {
-			x = append(x, out)
-		}
-		return x, nil
-	default:
-		if value.IsMissing(cur) && kind == replaced {
-			*copied = true
-			return bson.D{{Key: name, Value: out}}, nil
-		}
-	}
-	return nil, mongoerr.Newf(mongoerr.InternalError, "update: cannot write field '%s' into %s", name, value.TypeName(cur))
 }
 
 // applyArray applies the children of an array node ("$[]" and "$[<id>]") to the elements
@@ -433,21 +502,21 @@ func dollarField(name string) error {
 // parentElem renders the deepest existing value of a missing path for messages.
 func (a *applier) parentElem(miss missInfo) string {
 	if miss.taken == 0 {
-		return formatValue(miss.parent)
+		return formatValue(miss.parent())
 	}
-	return formatElem(a.path[miss.taken-1], miss.parent)
+	return formatElem(a.path[miss.taken-1], miss.parent())
 }
 
 // checkCreate verifies that the missing path can be created: it must start in a document,
 // or in an array at an index (padding with nulls up to it).
 func (a *applier) checkCreate(miss missInfo) error {
 	first := a.path[miss.taken]
-	switch p := miss.parent.(type) {
-	case bson.D:
+	switch miss.kind {
+	case holdsDoc:
 		return nil
-	case bson.A:
+	case holdsArray:
 		if idx, ok := arrayIndex(first); ok {
-			if idx-len(p) > maxPadding {
+			if idx-len(miss.arr) > maxPadding {
 				return mongoerr.Newf(mongoerr.CannotBackfillArray, "can't backfill more than %d elements", maxPadding)
 			}
 			return nil
@@ -460,10 +529,10 @@ func (a *applier) checkCreate(miss missInfo) error {
 // $pullAll) but still reject a path that could not exist.
 func (a *applier) checkViable(miss missInfo) error {
 	first := a.path[miss.taken]
-	switch miss.parent.(type) {
-	case bson.D:
+	switch miss.kind {
+	case holdsDoc:
 		return nil
-	case bson.A:
+	case holdsArray:
 		if _, ok := arrayIndex(first); ok {
 			return nil
 		}
@@ -552,7 +621,7 @@ func (a *applier) renameSource(m *renameDest) (any, bool, error) {
 	}
 	var parent any = a.root
 	for i, p := range m.fromParts[:len(m.fromParts)-1] {
-		parent, _, _ = lookupChild(parent, p)
+		parent, _ = lookupChild(parent, p)
 		if _, isArray := parent.(bson.A); isArray {
 			return nil, false, mongoerr.Newf(mongoerr.BadValue,
 				"The source field cannot be an array element, '%s' in doc with %s has an array field called '%s'",

@@ -25,13 +25,14 @@ func (f *arrayFilter) matches(elem any, buf bson.D, env *expr.Env) (bool, error)
 
 // parseArrayFilters compiles the command's arrayFilters and checks each names exactly one
 // identifier, well formed and not repeated.
-func parseArrayFilters(filters []bson.D) (map[string]*arrayFilter, error) {
+func parseArrayFilters(filters []bson.D, vars []string) (map[string]*arrayFilter, error) {
 	if len(filters) == 0 {
 		return nil, nil
 	}
+	opts := &match.Options{Vars: vars}
 	out := make(map[string]*arrayFilter, len(filters))
 	for _, f := range filters {
-		m, err := match.Compile(f, nil)
+		m, err := match.Compile(f, opts)
 		if err != nil {
 			return nil, err
 		}

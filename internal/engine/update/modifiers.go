@@ -44,8 +44,10 @@ type setMod struct {
 	onInsert bool // $setOnInsert: only when the update inserts a document
 }
 
-func parseSet(_ string, arg any) (modifier, error)         { return &setMod{val: arg}, nil }
-func parseSetOnInsert(_ string, arg any) (modifier, error) { return &setMod{val: arg, onInsert: true}, nil }
+func parseSet(_ string, arg any) (modifier, error) { return &setMod{val: arg}, nil }
+func parseSetOnInsert(_ string, arg any) (modifier, error) {
+	return &setMod{val: arg, onInsert: true}, nil
+}
 
 func (m *setMod) update(_ *applier, old any) (any, resultKind, error) {
 	// Only a value with the same type and bytes is a no-op: setting 1.0 over 1 changes it.

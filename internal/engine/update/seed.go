@@ -123,6 +123,31 @@ func UpsertSeed(filter bson.D) (bson.D, error) {
 	return doc, nil
 }
 
+// ReplacementUpsertID returns the _id a replacement-style upsert takes from its filter
+// (found reports whether there is one). Unlike UpsertSeed only _id is extracted, so
+// conditions on other fields never conflict; an equality on a sub-path of _id ("_id.x")
+// is error 111 NotExactValueField, two equalities on _id are error 54, and $expr is error
+// 224 as for every upsert.
+func ReplacementUpsertID(filter bson.D) (id any, found bool, err error) {
+	var eqs []equality
+	if err := collectEqualities(filter, &eqs); err != nil {
+		return nil, false, err
+	}
+	for _, e := range eqs {
+		switch {
+		case e.path == "_id":
+			if found {
+				return nil, false, mongoerr.Newf(mongoerr.NotSingleValueField, "cannot infer query fields to set, path '_id' is matched twice")
+			}
+			id, found = value.DeepCopy(e.val), true
+		case strings.HasPrefix(e.path, "_id."):
+			return nil, false, mongoerr.Newf(mongoerr.NotExactValueField,
+				"field at '_id' must be exactly specified, field at sub-path '%s'found", e.path)
+		}
+	}
+	return id, found, nil
+}
+
 // setPath stores v at a dotted path of doc, creating documents along the way. The seed's
 // paths never conflict, so every existing step is a document this function created.
 func setPath(doc bson.D, parts []string, v any) bson.D {

@@ -165,8 +165,15 @@ func IsOperatorUpdate(spec bson.D) bool {
 // "Cannot increment with non-numeric argument: ..."). An operator with an empty document
 // ({$set: {}}) is a no-op, as in MongoDB 5.0 and later.
 func Compile(spec bson.D, arrayFilters []bson.D) (*Update, error) {
+	return CompileWithVars(spec, arrayFilters, nil)
+}
+
+// CompileWithVars is Compile for a command with a let: vars names the user variables
+// (without "$$") that $expr in arrayFilters may reference; their values come from
+// Context.Env at Apply.
+func CompileWithVars(spec bson.D, arrayFilters []bson.D, vars []string) (*Update, error) {
 	// mongod parses the array filters before the update document, so their errors win.
-	filters, err := parseArrayFilters(arrayFilters)
+	filters, err := parseArrayFilters(arrayFilters, vars)
 	if err != nil {
 		return nil, err
 	}
