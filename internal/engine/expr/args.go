@@ -70,31 +70,6 @@ func rangeOperands(name string, min, max int, args any, sc *scope) ([]node, erro
 	return ops, nil
 }
 
-// objectArgs returns the fields of an operator's object argument by name. notObject builds
-// the error for a non-object argument and unknown the error for a field outside allowed.
-// Later duplicates of a field win, as in mongod's parsers.
-func objectArgs(args any, allowed []string, notObject func() error, unknown func(field string) error) (map[string]any, error) {
-	d, ok := args.(bson.D)
-	if !ok {
-		return nil, notObject()
-	}
-	out := make(map[string]any, len(d))
-	for _, e := range d {
-		known := false
-		for _, a := range allowed {
-			if e.Key == a {
-				known = true
-				break
-			}
-		}
-		if !known {
-			return nil, unknown(e.Key)
-		}
-		out[e.Key] = e.Value
-	}
-	return out, nil
-}
-
 // literalValue returns the value of n when it is a literal.
 func literalValue(n node) (any, bool) {
 	if l, ok := n.(literal); ok {

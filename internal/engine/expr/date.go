@@ -97,7 +97,7 @@ func datePartParser(op string, fn func(t *localTime) any) parseFunc {
 				return nil, err
 			}
 		}
-		if n.tz, err = compileTimezone(tzNode); err != nil {
+		if n.tz, err = compileTimezone(tzNode, sdAllConstant(n.date, tzNode)); err != nil {
 			return nil, err
 		}
 		return sdFold(n, n.date, tzNode)
@@ -112,7 +112,7 @@ func (n *datePartNode) eval(c *ctx) (any, error) {
 	if value.IsNullish(v) {
 		return nil, nil
 	}
-	ms, err := coerceToDate(v)
+	ms, err := sdCoerceToDate(v)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func parseDateToParts(args any, sc *scope) (node, error) {
 		return nil, mongoerr.Newf(40522, "Missing 'date' parameter to $dateToParts")
 	}
 	var err error
-	if n.tz, err = compileTimezone(tzNode); err != nil {
+	if n.tz, err = compileTimezone(tzNode, sdAllConstant(n.date, tzNode, n.iso)); err != nil {
 		return nil, err
 	}
 	return sdFold(n, n.date, tzNode, n.iso)
@@ -192,7 +192,7 @@ func (n *dateToPartsNode) eval(c *ctx) (any, error) {
 	if value.IsNullish(date) {
 		return nil, nil
 	}
-	ms, err := coerceToDate(date)
+	ms, err := sdCoerceToDate(date)
 	if err != nil {
 		return nil, err
 	}
@@ -279,8 +279,9 @@ func parseDateFromParts(args any, sc *scope) (node, error) {
 			return nil, err
 		}
 	}
+	allConst := sdAllConstant(n.year, n.month, n.day, n.hour, n.minute, n.second, n.millisecond, tzNode)
 	var err error
-	if n.tz, err = compileTimezone(tzNode); err != nil {
+	if n.tz, err = compileTimezone(tzNode, allConst); err != nil {
 		return nil, err
 	}
 	return sdFold(n, n.year, n.month, n.day, n.hour, n.minute, n.second, n.millisecond, tzNode)
@@ -367,8 +368,8 @@ func (n *dateFromPartsNode) eval(c *ctx) (any, error) {
 // monthStartDays returns the day number of the first day of month m of year y, carrying
 // months outside 1..12 into the year.
 func monthStartDays(y, m int64) int64 {
-	y += floorDiv(m-1, 12)
-	m = floorMod(m-1, 12) + 1
+	y += sdFloorDiv(m-1, 12)
+	m = sdFloorMod(m-1, 12) + 1
 	return daysFromCivil(y, int(m), 1)
 }
 
@@ -386,40 +387,42 @@ func isoDateToDays(y, week, wday int64) int64 {
 // wallPartsToMillis combines a local day number and time parts (possibly outside their
 // usual ranges) into an instant in zone z, reporting false on overflow.
 func wallPartsToMillis(days, hour, minute, second, ms int64, z *tzone) (int64, bool) {
-	total, ok := mulAdd(days, 86400, 0)
+	total, ok := sdMulAdd(days, 86400, 0)
 	if ok {
-		total, ok = mulAdd(hour, 3600, total)
+		total, ok = sdMulAdd(hour, 3600, total)
 	}
 	if ok {
-		total, ok = mulAdd(minute, 60, total)
+		total, ok = sdMulAdd(minute, 60, total)
 	}
 	if ok {
-		total, ok = addInt64(total, second)
+		total, ok = sdAdd64(total, second)
 	}
 	if ok {
-		total, ok = addInt64(total, floorDiv(ms, 1000))
+		total, ok = sdAdd64(total, sdFloorDiv(ms, 1000))
 	}
-	if !ok {
+	// Beyond this many seconds the result cannot be a date (milliseconds in an int64).
+	const maxSeconds = math.MaxInt64 / 1000
+	if !ok || total > maxSeconds || total < -maxSeconds {
 		return 0, false
 	}
 	sec := z.localToUTC(total)
-	res, ok := mulAdd(sec, 1000, floorMod(ms, 1000))
+	res, ok := sdMulAdd(sec, 1000, sdFloorMod(ms, 1000))
 	return res, ok
 }
 
-// mulAdd returns a*b+c, reporting false on int64 overflow.
-func mulAdd(a, b, c int64) (int64, bool) {
+// sdMulAdd returns a*b+c, reporting false on int64 overflow.
+func sdMulAdd(a, b, c int64) (int64, bool) {
 	if a != 0 {
 		p := a * b
 		if p/b != a || (a == -1 && b == math.MinInt64) || (b == -1 && a == math.MinInt64) {
 			return 0, false
 		}
-		return addInt64(p, c)
+		return sdAdd64(p, c)
 	}
 	return c, true
 }
 
-func addInt64(a, b int64) (int64, bool) {
+func sdAdd64(a, b int64) (int64, bool) {
 	s := a + b
 	if (a >= 0) == (b >= 0) && (s >= 0) != (a >= 0) {
 		return 0, false
@@ -427,7 +430,7 @@ func addInt64(a, b int64) (int64, bool) {
 	return s, true
 }
 
-func subInt64(a, b int64) (int64, bool) {
+func sdSub64(a, b int64) (int64, bool) {
 	s := a - b
 	if (a >= 0) != (b >= 0) && (s >= 0) != (a >= 0) {
 		return 0, false

@@ -91,7 +91,8 @@ func parseStartOfWeek(op string, v any) (int, error) {
 }
 
 // unitArg is a compiled unit argument; a constant is validated at compile time as
-// MongoDB's optimizer does.
+// MongoDB's optimizer does (unless the whole expression is constant; see
+// compileTimezone).
 type unitArg struct {
 	n        node
 	fixed    bool
@@ -100,9 +101,9 @@ type unitArg struct {
 	parse    unitParser
 }
 
-func compileUnit(n node, p unitParser) (unitArg, error) {
+func compileUnit(n node, p unitParser, allConst bool) (unitArg, error) {
 	a := unitArg{n: n, parse: p}
-	if l, ok := n.(literal); ok {
+	if l, ok := n.(literal); ok && !allConst {
 		if value.IsNullish(l.v) {
 			a.constNil = true
 			return a, nil
@@ -174,11 +175,12 @@ func parseDateArith(op string, subtract bool, args any, sc *scope) (node, error)
 	if n.startDate == nil || unitNode == nil || n.amount == nil {
 		return nil, mongoerr.Newf(5166402, "%s requires startDate, unit, and amount to be present", op)
 	}
+	allConst := sdAllConstant(n.startDate, unitNode, n.amount, tzNode)
 	var err error
-	if n.unit, err = compileUnit(unitNode, arithUnitParser(op)); err != nil {
+	if n.unit, err = compileUnit(unitNode, arithUnitParser(op), allConst); err != nil {
 		return nil, err
 	}
-	if n.tz, err = compileTimezone(tzNode); err != nil {
+	if n.tz, err = compileTimezone(tzNode, allConst); err != nil {
 		return nil, err
 	}
 	return sdFold(n, n.startDate, unitNode, n.amount, tzNode)
@@ -201,7 +203,7 @@ func (n *dateArithNode) eval(c *ctx) (any, error) {
 	if err != nil || z == nil {
 		return nil, err
 	}
-	ms, ok := toDateMillis(start)
+	ms, ok := sdDateMillis(start)
 	if !ok {
 		return nil, mongoerr.Newf(5166403, "%s requires startDate to be convertible to a date", n.op)
 	}
@@ -253,7 +255,7 @@ var errDateAddOverflow = mongoerr.Newf(5166406, "dateAdd overflowed")
 // to the end of the target month.
 func dateAdd(ms int64, u timeUnit, amount int64, z *tzone) (int64, error) {
 	if u == unitMillisecond {
-		r, ok := addInt64(ms, amount)
+		r, ok := sdAdd64(ms, amount)
 		if !ok {
 			return 0, errDateAddOverflow
 		}
@@ -264,7 +266,7 @@ func dateAdd(ms int64, u timeUnit, amount int64, z *tzone) (int64, error) {
 	}
 	switch u {
 	case unitHour, unitMinute, unitSecond:
-		r, ok := mulAdd(amount, unitMillis[u], ms)
+		r, ok := sdMulAdd(amount, unitMillis[u], ms)
 		if !ok {
 			return 0, errDateAddOverflow
 		}
@@ -284,9 +286,9 @@ func dateAdd(ms int64, u timeUnit, amount int64, z *tzone) (int64, error) {
 		} else if u == unitQuarter {
 			months *= 3
 		}
-		ty := t.year + floorDiv(int64(t.month)-1+months, 12)
-		tm := int(floorMod(int64(t.month)-1+months, 12)) + 1
-		td := min(t.day, daysInMonth(ty, tm))
+		ty := t.year + sdFloorDiv(int64(t.month)-1+months, 12)
+		tm := int(sdFloorMod(int64(t.month)-1+months, 12)) + 1
+		td := min(t.day, civilDaysInMonth(ty, tm))
 		days = daysFromCivil(ty, tm, td) - t.days()
 	}
 	wall := t.days() + days
@@ -341,11 +343,12 @@ func parseDateDiff(args any, sc *scope) (node, error) {
 	case unitNode == nil:
 		return nil, mongoerr.Newf(5166305, "Missing 'unit' parameter to $dateDiff")
 	}
+	allConst := sdAllConstant(n.startDate, n.endDate, unitNode, tzNode, n.startOfWeek)
 	var err error
-	if n.unit, err = compileUnit(unitNode, diffUnitParser("$dateDiff")); err != nil {
+	if n.unit, err = compileUnit(unitNode, diffUnitParser("$dateDiff"), allConst); err != nil {
 		return nil, err
 	}
-	if n.tz, err = compileTimezone(tzNode); err != nil {
+	if n.tz, err = compileTimezone(tzNode, allConst); err != nil {
 		return nil, err
 	}
 	return sdFold(n, n.startDate, n.endDate, unitNode, tzNode, n.startOfWeek)
@@ -390,11 +393,11 @@ func (n *dateDiffNode) eval(c *ctx) (any, error) {
 	if err != nil || z == nil {
 		return nil, err
 	}
-	start, ok := toDateMillis(startV)
+	start, ok := sdDateMillis(startV)
 	if !ok {
 		return nil, mongoerr.Newf(5166307, "$dateDiff requires 'startDate' to be a date, but got %s", typeName(startV))
 	}
-	end, ok := toDateMillis(endV)
+	end, ok := sdDateMillis(endV)
 	if !ok {
 		return nil, mongoerr.Newf(5166307, "$dateDiff requires 'endDate' to be a date, but got %s", typeName(endV))
 	}
@@ -404,7 +407,7 @@ func (n *dateDiffNode) eval(c *ctx) (any, error) {
 // dateDiff counts the unit boundaries crossed from start to end in zone z.
 func dateDiff(start, end int64, u timeUnit, z *tzone, startOfWeek int) (any, error) {
 	if u == unitMillisecond {
-		r, ok := subInt64(end, start)
+		r, ok := sdSub64(end, start)
 		if !ok {
 			return nil, mongoerr.Newf(5166308, "dateDiff overflowed")
 		}
@@ -488,11 +491,12 @@ func parseDateTrunc(args any, sc *scope) (node, error) {
 	if unitNode == nil {
 		return nil, mongoerr.Newf(5439010, "Missing 'unit' parameter to $dateTrunc")
 	}
+	allConst := sdAllConstant(n.date, unitNode, n.binSize, tzNode, n.startOfWeek)
 	var err error
-	if n.unit, err = compileUnit(unitNode, diffUnitParser("$dateTrunc")); err != nil {
+	if n.unit, err = compileUnit(unitNode, diffUnitParser("$dateTrunc"), allConst); err != nil {
 		return nil, err
 	}
-	if n.tz, err = compileTimezone(tzNode); err != nil {
+	if n.tz, err = compileTimezone(tzNode, allConst); err != nil {
 		return nil, err
 	}
 	return sdFold(n, n.date, unitNode, n.binSize, tzNode, n.startOfWeek)
@@ -532,7 +536,7 @@ func (n *dateTruncNode) eval(c *ctx) (any, error) {
 	if err != nil || z == nil {
 		return nil, err
 	}
-	ms, ok := toDateMillis(dateV)
+	ms, ok := sdDateMillis(dateV)
 	if !ok {
 		return nil, mongoerr.Newf(5439012, "$dateTrunc requires 'date' to be a date, but got %s", typeName(dateV))
 	}
@@ -552,15 +556,15 @@ const referenceMillis = 946684800000
 func dateTrunc(ms int64, u timeUnit, binSize int64, z *tzone, startOfWeek int) (int64, error) {
 	ref := referenceMillis - z.utcOffsetAt(referenceMillis)*1000
 	if u >= unitHour {
-		bin, ok := mulAdd(binSize, unitMillis[u], 0)
+		bin, ok := sdMulAdd(binSize, unitMillis[u], 0)
 		if !ok {
 			return 0, mongoerr.Newf(5439002, "dateTrunc overflowed")
 		}
-		shifted, ok := subInt64(ms, ref)
+		shifted, ok := sdSub64(ms, ref)
 		if !ok {
 			return 0, mongoerr.Newf(5439000, "dateTrunc overflowed")
 		}
-		res, ok := subInt64(ms, floorMod(shifted, bin))
+		res, ok := sdSub64(ms, sdFloorMod(shifted, bin))
 		if !ok {
 			return 0, mongoerr.Newf(5439001, "dateTrunc overflowed")
 		}
@@ -580,7 +584,7 @@ func dateTrunc(ms int64, u timeUnit, binSize int64, z *tzone, startOfWeek int) (
 	r := localTime{year: 2000, month: 1, day: refDay}
 	t := z.breakDown(ms)
 	dist := diffLocal(&r, &t, u, startOfWeek)
-	lower, ok := subInt64(dist, floorMod(dist, binSize))
+	lower, ok := sdSub64(dist, sdFloorMod(dist, binSize))
 	if !ok {
 		return 0, mongoerr.Newf(5439004, "dateTrunc overflowed")
 	}

@@ -20,7 +20,7 @@ const toStringSpecifiers = "bBdGHjLmMSwuUVYzZ"
 // Specifiers $dateFromString accepts after '%' (besides '%' itself).
 const fromStringSpecifiers = "bBdGHjLmMSuVYzZ"
 
-var monthNames = [...]string{"January", "February", "March", "April", "May", "June", "July",
+var sdMonthNames = [...]string{"January", "February", "March", "April", "May", "June", "July",
 	"August", "September", "October", "November", "December"}
 
 // validateDateFormat checks that every '%' in format is followed by an allowed specifier.
@@ -40,8 +40,8 @@ func validateDateFormat(format, allowed string) error {
 	return nil
 }
 
-// pad writes n zero-padded to width digits.
-func pad(b *strings.Builder, n int64, width int) {
+// sdPad writes n zero-padded to width digits.
+func sdPad(b *strings.Builder, n int64, width int) {
 	var buf [24]byte
 	s := strconv.AppendInt(buf[:0], n, 10)
 	for i := len(s); i < width; i++ {
@@ -50,17 +50,17 @@ func pad(b *strings.Builder, n int64, width int) {
 	b.Write(s)
 }
 
-// padChecked is pad for the components MongoDB only prints in the range 0..9999.
-func padChecked(b *strings.Builder, n int64, width int) error {
+// sdPadChecked is sdPad for the components MongoDB only prints in the range 0..9999.
+func sdPadChecked(b *strings.Builder, n int64, width int) error {
 	if n < 0 || n > 9999 {
 		return mongoerr.Newf(18537, "Could not convert date to string: date component was outside the supported range of 0-9999: %d", n)
 	}
-	pad(b, n, width)
+	sdPad(b, n, width)
 	return nil
 }
 
-// formatDate renders the instant ms in zone z with a validated $dateToString format.
-func formatDate(format string, ms int64, z *tzone) (string, error) {
+// sdFormatDate renders the instant ms in zone z with a validated $dateToString format.
+func sdFormatDate(format string, ms int64, z *tzone) (string, error) {
 	t := z.breakDown(ms)
 	var b strings.Builder
 	b.Grow(len(format) + 16)
@@ -79,37 +79,37 @@ func formatDate(format string, ms int64, z *tzone) (string, error) {
 		case '%':
 			b.WriteByte('%')
 		case 'b':
-			b.WriteString(monthNames[t.month-1][:3])
+			b.WriteString(sdMonthNames[t.month-1][:3])
 		case 'B':
-			b.WriteString(monthNames[t.month-1])
+			b.WriteString(sdMonthNames[t.month-1])
 		case 'Y':
-			err = padChecked(&b, t.year, 4)
+			err = sdPadChecked(&b, t.year, 4)
 		case 'm':
-			err = padChecked(&b, int64(t.month), 2)
+			err = sdPadChecked(&b, int64(t.month), 2)
 		case 'd':
-			err = padChecked(&b, int64(t.day), 2)
+			err = sdPadChecked(&b, int64(t.day), 2)
 		case 'H':
-			err = padChecked(&b, int64(t.hour), 2)
+			err = sdPadChecked(&b, int64(t.hour), 2)
 		case 'M':
-			err = padChecked(&b, int64(t.minute), 2)
+			err = sdPadChecked(&b, int64(t.minute), 2)
 		case 'S':
-			err = padChecked(&b, int64(t.second), 2)
+			err = sdPadChecked(&b, int64(t.second), 2)
 		case 'L':
-			err = padChecked(&b, int64(t.ms), 3)
+			err = sdPadChecked(&b, int64(t.ms), 3)
 		case 'j':
-			err = padChecked(&b, int64(t.yearDay()), 3)
+			err = sdPadChecked(&b, int64(t.yearDay()), 3)
 		case 'w':
-			err = padChecked(&b, int64(t.weekday()+1), 1)
+			err = sdPadChecked(&b, int64(t.weekday()+1), 1)
 		case 'U':
-			err = padChecked(&b, int64(t.week()), 2)
+			err = sdPadChecked(&b, int64(t.week()), 2)
 		case 'G':
 			y, _ := t.isoWeek()
-			err = padChecked(&b, y, 4)
+			err = sdPadChecked(&b, y, 4)
 		case 'V':
 			_, w := t.isoWeek()
-			err = padChecked(&b, int64(w), 2)
+			err = sdPadChecked(&b, int64(w), 2)
 		case 'u':
-			err = padChecked(&b, int64(t.isoWeekday()), 1)
+			err = sdPadChecked(&b, int64(t.isoWeekday()), 1)
 		case 'z':
 			off := t.offset
 			if off < 0 {
@@ -118,8 +118,8 @@ func formatDate(format string, ms int64, z *tzone) (string, error) {
 			} else {
 				b.WriteByte('+')
 			}
-			pad(&b, off/3600, 2)
-			pad(&b, off/60%60, 2)
+			sdPad(&b, off/3600, 2)
+			sdPad(&b, off/60%60, 2)
 		case 'Z':
 			b.WriteString(strconv.FormatInt(t.offset/60, 10))
 		default:
@@ -136,7 +136,6 @@ func formatDate(format string, ms int64, z *tzone) (string, error) {
 type dateToStringNode struct {
 	date, format, onNull node
 	tz                   timezoneArg
-	hasTZ                bool
 }
 
 func parseDateToString(args any, sc *scope) (node, error) {
@@ -155,7 +154,6 @@ func parseDateToString(args any, sc *scope) (node, error) {
 			dst = &n.format
 		case "timezone":
 			dst = &tzNode
-			n.hasTZ = true
 		case "onNull":
 			dst = &n.onNull
 		default:
@@ -170,15 +168,8 @@ func parseDateToString(args any, sc *scope) (node, error) {
 	if n.date == nil {
 		return nil, mongoerr.Newf(18628, "Missing 'date' parameter to $dateToString")
 	}
-	if l, ok := n.format.(literal); ok {
-		if s, ok := l.v.(string); ok {
-			if err := validateDateFormat(s, toStringSpecifiers); err != nil {
-				return nil, err
-			}
-		}
-	}
 	var err error
-	if n.tz, err = compileTimezone(tzNode); err != nil {
+	if n.tz, err = compileTimezone(tzNode, sdAllConstant(n.date, n.format, tzNode, n.onNull)); err != nil {
 		return nil, err
 	}
 	return sdFold(n, n.date, n.format, tzNode, n.onNull)
@@ -226,9 +217,9 @@ func (n *dateToStringNode) eval(c *ctx) (any, error) {
 	} else if !z.isUTC() {
 		f = isoFormatNonZ
 	}
-	ms, err := coerceToDate(date)
+	ms, err := sdCoerceToDate(date)
 	if err != nil {
 		return nil, err
 	}
-	return formatDate(f, ms, z)
+	return sdFormatDate(f, ms, z)
 }

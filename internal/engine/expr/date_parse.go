@@ -17,9 +17,10 @@ import (
 // offsets and zone abbreviations). Strings outside that grammar are conversion failures,
 // which onError can catch.
 
-const unset = math.MinInt64
+// dsUnset marks a field the date string did not set.
+const dsUnset = math.MinInt64
 
-// parsedDate holds the fields a date string set; unset fields are unset.
+// parsedDate holds the fields a date string set; the others are dsUnset.
 type parsedDate struct {
 	y, m, d, h, i, s, us int64
 	zoneType             int   // 0: none, 1: UTC offset, 2: abbreviation
@@ -28,14 +29,14 @@ type parsedDate struct {
 }
 
 func newParsedDate() parsedDate {
-	return parsedDate{y: unset, m: unset, d: unset, h: unset, i: unset, s: unset, us: unset}
+	return parsedDate{y: dsUnset, m: dsUnset, d: dsUnset, h: dsUnset, i: dsUnset, s: dsUnset, us: dsUnset}
 }
 
 func dfsFailure(format string, args ...any) error {
-	return mongoerr.Newf(241, format, args...)
+	return mongoerr.Newf(mongoerr.ConversionFailure, format, args...)
 }
 
-func parseFailure(str, reason string) error {
+func dfsParseFailure(str, reason string) error {
 	return dfsFailure("Error parsing date string '%s'; %s", str, reason)
 }
 
@@ -78,7 +79,7 @@ func parseDateFromString(args any, sc *scope) (node, error) {
 		return nil, mongoerr.Newf(40542, "Missing 'dateString' parameter to $dateFromString")
 	}
 	var err error
-	if n.tz, err = compileTimezone(tzNode); err != nil {
+	if n.tz, err = compileTimezone(tzNode, sdAllConstant(n.dateString, n.format, tzNode, n.onNull, n.onError)); err != nil {
 		return nil, err
 	}
 	return sdFold(n, n.dateString, n.format, tzNode, n.onNull, n.onError)
@@ -115,7 +116,7 @@ func (n *dateFromStringNode) eval(c *ctx) (any, error) {
 		return nil, nil
 	}
 	res, err := n.convert(str, format, z)
-	if err != nil && n.onError != nil && mongoerr.HasCode(err, 241) {
+	if err != nil && n.onError != nil && mongoerr.HasCode(err, mongoerr.ConversionFailure) {
 		return n.onError.eval(c)
 	}
 	return res, err
@@ -151,13 +152,13 @@ func (n *dateFromStringNode) convert(str, format any, z *tzone) (any, error) {
 
 // toMillis completes a parsed date as MongoDB does and converts it to an instant.
 func (p *parsedDate) toMillis(str string, z *tzone) (int64, error) {
-	if p.h == unset && p.i == unset && p.s == unset {
+	if p.h == dsUnset && p.i == dsUnset && p.s == dsUnset {
 		p.h, p.i, p.s, p.us = 0, 0, 0, 0
 	}
-	if p.y == unset || p.m == unset || p.d == unset || p.h == unset || p.i == unset || p.s == unset {
+	if p.y == dsUnset || p.m == dsUnset || p.d == dsUnset || p.h == dsUnset || p.i == dsUnset || p.s == dsUnset {
 		return 0, dfsFailure("an incomplete date/time string has been found, with elements missing: \"%s\"", str)
 	}
-	if p.us == unset {
+	if p.us == dsUnset {
 		p.us = 0
 	}
 	if !z.isUTC() {
@@ -169,8 +170,8 @@ func (p *parsedDate) toMillis(str string, z *tzone) (int64, error) {
 		}
 	}
 	days := monthStartDays(p.y, p.m) + p.d - 1
-	wall := days*86400 + p.h*3600 + p.i*60 + p.s + floorDiv(p.us, 1000000)
-	us := floorMod(p.us, 1000000)
+	wall := days*86400 + p.h*3600 + p.i*60 + p.s + sdFloorDiv(p.us, 1000000)
+	us := sdFloorMod(p.us, 1000000)
 	var sec int64
 	if p.zoneType != 0 {
 		sec = wall - p.zoneOffset
@@ -182,13 +183,14 @@ func (p *parsedDate) toMillis(str string, z *tzone) (int64, error) {
 	return total / 1000, nil
 }
 
-// dsScanner reads a date string byte by byte; a NUL byte ends the string, as it does
-// for the C library MongoDB uses.
+// dsScanner reads a date string byte by byte.
 type dsScanner struct {
 	s   string
 	pos int
 }
 
+// newDsScanner returns a scanner for a format-driven parse, where a NUL byte ends the
+// string as it does for the C library MongoDB uses.
 func newDsScanner(s string) *dsScanner {
 	if i := strings.IndexByte(s, 0); i >= 0 {
 		s = s[:i]
@@ -205,14 +207,14 @@ func (sc *dsScanner) at(i int) byte {
 	return 0
 }
 
-func isDigit(b byte) bool { return b >= '0' && b <= '9' }
-func isAlpha(b byte) bool { return b|0x20 >= 'a' && b|0x20 <= 'z' }
+func dsIsDigit(b byte) bool { return b >= '0' && b <= '9' }
+func dsIsAlpha(b byte) bool { return b|0x20 >= 'a' && b|0x20 <= 'z' }
 
 // number reads up to max digits at the current position; ok=false if there is none.
 func (sc *dsScanner) number(max int) (int64, int, bool) {
 	start := sc.pos
 	var n int64
-	for sc.pos < len(sc.s) && sc.pos-start < max && isDigit(sc.s[sc.pos]) {
+	for sc.pos < len(sc.s) && sc.pos-start < max && dsIsDigit(sc.s[sc.pos]) {
 		n = n*10 + int64(sc.s[sc.pos]-'0')
 		sc.pos++
 	}
@@ -222,7 +224,7 @@ func (sc *dsScanner) number(max int) (int64, int, bool) {
 // skipToNumber skips non-digits, as timelib's number reader does for specifiers that do
 // not first check for a digit.
 func (sc *dsScanner) skipToNumber(max int) (int64, bool) {
-	for sc.pos < len(sc.s) && !isDigit(sc.s[sc.pos]) {
+	for sc.pos < len(sc.s) && !dsIsDigit(sc.s[sc.pos]) {
 		sc.pos++
 	}
 	n, _, ok := sc.number(max)
@@ -231,7 +233,7 @@ func (sc *dsScanner) skipToNumber(max int) (int64, bool) {
 
 func (sc *dsScanner) word() string {
 	start := sc.pos
-	for sc.pos < len(sc.s) && isAlpha(sc.s[sc.pos]) {
+	for sc.pos < len(sc.s) && dsIsAlpha(sc.s[sc.pos]) {
 		sc.pos++
 	}
 	return sc.s[start:sc.pos]
@@ -300,7 +302,7 @@ func (sc *dsScanner) parseZone(p *parsedDate) error {
 		start := sc.pos
 		for sc.pos < len(sc.s) {
 			b := sc.s[sc.pos]
-			if !(isAlpha(b) || isDigit(b) || b == '/' || b == '_' || b == '-' || b == '+') {
+			if !(dsIsAlpha(b) || dsIsDigit(b) || b == '/' || b == '_' || b == '-' || b == '+') {
 				break
 			}
 			sc.pos++
@@ -328,13 +330,13 @@ func (sc *dsScanner) parseZone(p *parsedDate) error {
 // offsetCorrection reads the digits and colons of a UTC offset: h, hh, h:mm, hh:mm, hhmm.
 func (sc *dsScanner) offsetCorrection() (int64, bool) {
 	start := sc.pos
-	for sc.pos < len(sc.s) && (isDigit(sc.s[sc.pos]) || sc.s[sc.pos] == ':') {
+	for sc.pos < len(sc.s) && (dsIsDigit(sc.s[sc.pos]) || sc.s[sc.pos] == ':') {
 		sc.pos++
 	}
 	t := sc.s[start:sc.pos]
 	num := func(x string) int64 {
 		var n int64
-		for i := 0; i < len(x) && isDigit(x[i]); i++ {
+		for i := 0; i < len(x) && dsIsDigit(x[i]); i++ {
 			n = n*10 + int64(x[i]-'0')
 		}
 		return n
@@ -372,8 +374,8 @@ func parseWithFormat(str, format string) (parsedDate, error) {
 		format = format[:i]
 	}
 	sc := newDsScanner(str)
-	isoYear, isoWeek, isoDay := int64(unset), int64(unset), int64(unset)
-	fail := func(reason string) (parsedDate, error) { return p, parseFailure(str, reason) }
+	isoYear, isoWeek, isoDay := int64(dsUnset), int64(dsUnset), int64(dsUnset)
+	fail := func(reason string) (parsedDate, error) { return p, dfsParseFailure(str, reason) }
 	fi := 0
 	for fi < len(format) && !sc.eof() {
 		if format[fi] != '%' {
@@ -398,7 +400,7 @@ func parseWithFormat(str, format string) (parsedDate, error) {
 			continue
 		}
 		needDigit := strings.IndexByte("dHjLmMSY", spec) >= 0
-		if needDigit && !isDigit(sc.peek()) {
+		if needDigit && !dsIsDigit(sc.peek()) {
 			return fail("Unexpected data found.")
 		}
 		switch spec {
@@ -430,7 +432,7 @@ func parseWithFormat(str, format string) (parsedDate, error) {
 			}
 			p.us = n * 1000
 		case 'j':
-			if p.y == unset {
+			if p.y == dsUnset {
 				return fail("A 'day of year' can only come after a year has been found")
 			}
 			n, _, _ := sc.number(3)
@@ -481,7 +483,10 @@ func parseWithFormat(str, format string) (parsedDate, error) {
 				fallthrough
 			case '+':
 				sc.pos++
-				n, _, _ := sc.number(18)
+				n, _, _ := sc.number(9)
+				if dsIsDigit(sc.peek()) {
+					return fail("Invalid timezone offset in minutes")
+				}
 				p.zoneType, p.zoneOffset = 1, sign*n*60
 			default:
 				return fail("Invalid timezone offset in minutes")
@@ -494,27 +499,27 @@ func parseWithFormat(str, format string) (parsedDate, error) {
 	if fi < len(format) {
 		return fail("Data missing")
 	}
-	if p.h != unset || p.i != unset || p.s != unset || p.us != unset {
+	if p.h != dsUnset || p.i != dsUnset || p.s != dsUnset || p.us != dsUnset {
 		for _, f := range []*int64{&p.h, &p.i, &p.s, &p.us} {
-			if *f == unset {
+			if *f == dsUnset {
 				*f = 0
 			}
 		}
 	}
-	if p.y != unset && (isoWeek != unset || isoYear != unset || isoDay != unset) ||
-		isoYear != unset && (p.m != unset || p.d != unset) {
+	if p.y != dsUnset && (isoWeek != dsUnset || isoYear != dsUnset || isoDay != dsUnset) ||
+		isoYear != dsUnset && (p.m != dsUnset || p.d != dsUnset) {
 		return fail("Mixing of ISO dates with natural dates is not allowed")
 	}
-	if isoYear != unset {
-		if isoWeek == unset {
+	if isoYear != dsUnset {
+		if isoWeek == dsUnset {
 			isoWeek = 1
 		}
-		if isoDay == unset {
+		if isoDay == dsUnset {
 			isoDay = 1
 		}
 		y, m, d := civilFromDays(isoDateToDays(isoYear, isoWeek, isoDay))
 		p.y, p.m, p.d = y, int64(m), int64(d)
-	} else if isoWeek != unset || isoDay != unset {
+	} else if isoWeek != dsUnset || isoDay != dsUnset {
 		return fail("The parsed date was invalid")
 	}
 	return p, p.validate(str)
@@ -523,11 +528,11 @@ func parseWithFormat(str, format string) (parsedDate, error) {
 // validate rejects impossible times and dates, as MongoDB turns timelib's warnings
 // about them into errors.
 func (p *parsedDate) validate(str string) error {
-	if p.h != unset && p.i != unset && p.s != unset && (p.h < 0 || p.h > 23 || p.i < 0 || p.i > 59 || p.s < 0 || p.s > 59) {
-		return parseFailure(str, "The parsed time was invalid")
+	if p.h != dsUnset && p.i != dsUnset && p.s != dsUnset && (p.h < 0 || p.h > 23 || p.i < 0 || p.i > 59 || p.s < 0 || p.s > 59) {
+		return dfsParseFailure(str, "The parsed time was invalid")
 	}
-	if p.y != unset && p.m != unset && p.d != unset && (p.m < 1 || p.m > 12 || p.d < 1 || p.d > int64(daysInMonth(p.y, int(p.m)))) {
-		return parseFailure(str, "The parsed date was invalid")
+	if p.y != dsUnset && p.m != dsUnset && p.d != dsUnset && (p.m < 1 || p.m > 12 || p.d < 1 || p.d > int64(civilDaysInMonth(p.y, int(p.m)))) {
+		return dfsParseFailure(str, "The parsed date was invalid")
 	}
 	return nil
 }
@@ -545,20 +550,21 @@ func parseFreeForm(str string) (parsedDate, error) {
 		return r == ' ' || r == '\t' || r == '\n' || r == '\v' || r == '\f' || r == '\r'
 	})
 	if s == "" {
-		return p, parseFailure(str, "Empty string")
+		return p, dfsParseFailure(str, "Empty string")
 	}
-	sc := newDsScanner(s)
+	// The free-form parser reads a NUL byte like a blank.
+	sc := &dsScanner{s: strings.ReplaceAll(s, "\x00", " ")}
 	if !sc.parseDatePart(&p) {
 		if sc.looksLikeTime() {
 			return p, dfsFailure("an incomplete date/time string has been found, with elements missing: \"%s\"", str)
 		}
-		return p, parseFailure(str, "Unexpected character")
+		return p, dfsParseFailure(str, "Unexpected character")
 	}
 	// Time: after 'T' or blanks.
-	if (sc.peek() == 'T' || sc.peek() == 't') && isDigit(sc.at(sc.pos+1)) {
+	if (sc.peek() == 'T' || sc.peek() == 't') && dsIsDigit(sc.at(sc.pos+1)) {
 		sc.pos++
 		if !sc.parseTimePart(&p) {
-			return p, parseFailure(str, "Unexpected character")
+			return p, dfsParseFailure(str, "Unexpected character")
 		}
 	} else {
 		save := sc.pos
@@ -572,15 +578,15 @@ func parseFreeForm(str string) (parsedDate, error) {
 	sc.skipBlanks()
 	if !sc.eof() {
 		if sc.pos == save && !(sc.peek() == '+' || sc.peek() == '-' || sc.peek() == 'Z' || sc.peek() == 'z') {
-			return p, parseFailure(str, "Unexpected character")
+			return p, dfsParseFailure(str, "Unexpected character")
 		}
 		if err := sc.parseZone(&p); err != nil {
-			return p, parseFailure(str, err.Error())
+			return p, dfsParseFailure(str, err.Error())
 		}
 		sc.skipBlanks()
 	}
 	if !sc.eof() {
-		return p, parseFailure(str, "Unexpected character")
+		return p, dfsParseFailure(str, "Unexpected character")
 	}
 	return p, p.validate(str)
 }
@@ -602,7 +608,7 @@ func (sc *dsScanner) looksLikeTime() bool {
 // parseDatePart reads the calendar date at the start of the string.
 func (sc *dsScanner) parseDatePart(p *parsedDate) bool {
 	start := sc.pos
-	if isAlpha(sc.peek()) {
+	if dsIsAlpha(sc.peek()) {
 		return sc.parseTextualDate(p)
 	}
 	a, la, ok := sc.number(4)
@@ -614,7 +620,7 @@ func (sc *dsScanner) parseDatePart(p *parsedDate) bool {
 	case la == 4 && (sep == '-' || sep == '/'):
 		// YYYY-MM-DD, YYYY/MM/DD, YYYY-Mon-DD
 		sc.pos++
-		if sep == '-' && isAlpha(sc.peek()) {
+		if sep == '-' && dsIsAlpha(sc.peek()) {
 			m, ok := monthLookup[strings.ToLower(sc.word())]
 			if !ok || sc.peek() != '-' {
 				return false
@@ -656,7 +662,7 @@ func (sc *dsScanner) parseDatePart(p *parsedDate) bool {
 		// DD-MM-YYYY, DD.MM.YYYY, DD.MM.YY, DD-Mon-YYYY
 		sc.pos++
 		var m int64
-		if sep == '-' && isAlpha(sc.peek()) {
+		if sep == '-' && dsIsAlpha(sc.peek()) {
 			mm, ok := monthLookup[strings.ToLower(sc.word())]
 			if !ok {
 				return false
@@ -679,7 +685,7 @@ func (sc *dsScanner) parseDatePart(p *parsedDate) bool {
 		}
 		p.y, p.m, p.d = processYear(y, ly), m, a
 		return true
-	case la <= 2 && (sep == ' ' || isAlpha(sep)):
+	case la <= 2 && (sep == ' ' || dsIsAlpha(sep)):
 		// 4 July 2017, 4th July 2017
 		sc.skipDaySuffix()
 		sc.skipBlanks()
@@ -729,7 +735,7 @@ func (sc *dsScanner) parseTextualDate(p *parsedDate) bool {
 func (sc *dsScanner) skipDaySuffix() {
 	rest := strings.ToLower(sc.s[sc.pos:])
 	for _, suf := range []string{"st", "nd", "rd", "th"} {
-		if strings.HasPrefix(rest, suf) && !isAlpha(sc.at(sc.pos+2)) {
+		if strings.HasPrefix(rest, suf) && !dsIsAlpha(sc.at(sc.pos+2)) {
 			sc.pos += 2
 			return
 		}
@@ -751,7 +757,7 @@ func processYear(y int64, digits int) int64 {
 // am/pm, "noon" or "midnight".
 func (sc *dsScanner) parseTimePart(p *parsedDate) bool {
 	start := sc.pos
-	if isAlpha(sc.peek()) {
+	if dsIsAlpha(sc.peek()) {
 		switch strings.ToLower(sc.word()) {
 		case "noon":
 			p.h, p.i, p.s, p.us = 12, 0, 0, 0
@@ -768,20 +774,20 @@ func (sc *dsScanner) parseTimePart(p *parsedDate) bool {
 		return false
 	}
 	var i, s, us int64
-	if sep := sc.peek(); (sep == ':' || sep == '.') && isDigit(sc.at(sc.pos+1)) {
+	if sep := sc.peek(); (sep == ':' || sep == '.') && dsIsDigit(sc.at(sc.pos+1)) {
 		sc.pos++
 		i, _, _ = sc.number(2)
-		if sep := sc.peek(); (sep == ':' || sep == '.') && isDigit(sc.at(sc.pos+1)) {
+		if sep := sc.peek(); (sep == ':' || sep == '.') && dsIsDigit(sc.at(sc.pos+1)) {
 			sc.pos++
 			s, _, _ = sc.number(2)
-			if (sc.peek() == '.' || sc.peek() == ',') && isDigit(sc.at(sc.pos+1)) {
+			if (sc.peek() == '.' || sc.peek() == ',') && dsIsDigit(sc.at(sc.pos+1)) {
 				sc.pos++
 				n, l, _ := sc.number(6)
 				for ; l < 6; l++ {
 					n *= 10
 				}
 				us = n
-				for isDigit(sc.peek()) {
+				for dsIsDigit(sc.peek()) {
 					sc.pos++
 				}
 			}
@@ -839,5 +845,5 @@ func (sc *dsScanner) meridianFollows() bool {
 	if sc.at(i) == '.' {
 		i++
 	}
-	return !isAlpha(sc.at(i))
+	return !dsIsAlpha(sc.at(i))
 }

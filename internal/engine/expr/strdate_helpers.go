@@ -1,8 +1,8 @@
 package expr
 
-// Helpers shared by the string and date operators (string.go, string_regex.go, date*.go).
-// Their names start with "sd" so they cannot collide with helpers of the other operator
-// families in this package.
+// Helpers shared by the string and date operators (string.go, string_regex.go, date*.go,
+// timezone.go). Their names carry an "sd" (or "ds", "civil") prefix so they cannot
+// collide with helpers of the other operator families in this package.
 
 import (
 	"math"
@@ -59,7 +59,7 @@ func sdRender(v any) string {
 	case int64:
 		return strconv.FormatInt(x, 10)
 	case float64:
-		return cFormatG(x)
+		return sdFormatG(x)
 	case bool:
 		return strconv.FormatBool(x)
 	}
@@ -84,18 +84,18 @@ func sdCoerceToString(v any) (string, error) {
 	case int64:
 		return strconv.FormatInt(x, 10), nil
 	case float64:
-		return cFormatG(x), nil
+		return sdFormatG(x), nil
 	case bson.Decimal128:
 		return x.String(), nil
 	case bson.DateTime:
-		s, err := formatDate(isoFormatZ, int64(x), utcZone)
+		s, err := sdFormatDate(isoFormatZ, int64(x), utcZone)
 		if err != nil {
 			return "", err
 		}
 		return s, nil
 	case bson.Timestamp:
 		t := utcZone.breakDown(int64(x.T) * 1000)
-		return formatFixed(&t) + ":" + strconv.FormatUint(uint64(x.I), 10), nil
+		return sdFormatFixed(&t) + ":" + strconv.FormatUint(uint64(x.I), 10), nil
 	}
 	if value.IsNullish(v) {
 		return "", nil
@@ -103,26 +103,26 @@ func sdCoerceToString(v any) (string, error) {
 	return "", mongoerr.Newf(16007, "can't convert from BSON type %s to String", typeName(v))
 }
 
-// formatFixed renders a local time as YYYY-MM-DDTHH:MM:SS.
-func formatFixed(t *localTime) string {
+// sdFormatFixed renders a local time as YYYY-MM-DDTHH:MM:SS.
+func sdFormatFixed(t *localTime) string {
 	var b strings.Builder
-	pad(&b, t.year, 4)
+	sdPad(&b, t.year, 4)
 	b.WriteByte('-')
-	pad(&b, int64(t.month), 2)
+	sdPad(&b, int64(t.month), 2)
 	b.WriteByte('-')
-	pad(&b, int64(t.day), 2)
+	sdPad(&b, int64(t.day), 2)
 	b.WriteByte('T')
-	pad(&b, int64(t.hour), 2)
+	sdPad(&b, int64(t.hour), 2)
 	b.WriteByte(':')
-	pad(&b, int64(t.minute), 2)
+	sdPad(&b, int64(t.minute), 2)
 	b.WriteByte(':')
-	pad(&b, int64(t.second), 2)
+	sdPad(&b, int64(t.second), 2)
 	return b.String()
 }
 
-// cFormatG formats a double like C's printf("%g"), which is how mongod's string streams
+// sdFormatG formats a double like C's printf("%g"), which is how mongod's string streams
 // print doubles: six significant digits, trailing zeros removed.
-func cFormatG(f float64) string {
+func sdFormatG(f float64) string {
 	switch {
 	case math.IsNaN(f):
 		return "nan"
@@ -163,7 +163,7 @@ func sdCoerceToLong(v any) (int64, error) {
 		return x, nil
 	case float64:
 		if math.IsNaN(x) || x < -9.223372036854775808e18 || x >= 9.223372036854775808e18 {
-			return 0, mongoerr.Newf(31109, "Can't coerce out of range value %s to long", cFormatG(x))
+			return 0, mongoerr.Newf(31109, "Can't coerce out of range value %s to long", sdFormatG(x))
 		}
 		return int64(x), nil
 	case bson.Decimal128:

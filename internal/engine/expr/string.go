@@ -176,14 +176,14 @@ func (n *indexOfNode) indexOfCP(c *ctx, s, token string, start int) (any, error)
 		return int32(0), nil
 	}
 	b := startByte
-	for cp := start; cp < end; cp++ {
+	for cp := start; cp < end && b <= len(s); cp++ {
 		if strings.HasPrefix(s[b:], token) {
 			return int32(cp), nil
 		}
-		b += sdCodePointLen(s[b])
-		if b > len(s) {
+		if b == len(s) {
 			break
 		}
+		b += sdCodePointLen(s[b])
 	}
 	return int32(-1), nil
 }
@@ -526,7 +526,7 @@ func (n strcasecmpNode) eval(c *ctx) (any, error) {
 	}
 	a, b := s[0], s[1]
 	for i := 0; i < len(a) && i < len(b); i++ {
-		x, y := asciiUpper(a[i]), asciiUpper(b[i])
+		x, y := sdASCIIUpper(a[i]), sdASCIIUpper(b[i])
 		if x != y {
 			if x < y {
 				return int32(-1), nil
@@ -543,14 +543,14 @@ func (n strcasecmpNode) eval(c *ctx) (any, error) {
 	return int32(0), nil
 }
 
-func asciiUpper(b byte) byte {
+func sdASCIIUpper(b byte) byte {
 	if b >= 'a' && b <= 'z' {
 		return b - 'a' + 'A'
 	}
 	return b
 }
 
-func asciiLower(b byte) byte {
+func sdASCIILower(b byte) byte {
 	if b >= 'A' && b <= 'Z' {
 		return b - 'A' + 'a'
 	}
@@ -714,9 +714,9 @@ func (n *caseNode) eval(c *ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	conv := asciiLower
+	conv := sdASCIILower
 	if n.upper {
-		conv = asciiUpper
+		conv = sdASCIIUpper
 	}
 	for i := 0; i < len(s); i++ {
 		if conv(s[i]) != s[i] {

@@ -94,7 +94,9 @@ func parseRegexOp(mode regexMode, args any, sc *scope) (node, error) {
 		}
 		n.fixed, n.fixedNull = re, re == nil
 	}
-	return sdFold(n, n.input, n.regex, n.options)
+	// Unlike most operators, MongoDB does not fold a regex operator with constant
+	// arguments: input errors surface only when it is evaluated.
+	return n, nil
 }
 
 // compile validates the regex and options values and compiles them; it returns nil for a
@@ -663,7 +665,7 @@ func translateEscape(op string, b *strings.Builder, p string, i int, inClass boo
 		if i+2 >= len(p) || p[i+2] >= utf8.RuneSelf {
 			return 0, mongoerr.Newf(51111, "Invalid Regex in %s: \\c at end of pattern", op)
 		}
-		writeCode(rune(asciiUpper(p[i+2]) ^ 0x40))
+		writeCode(rune(sdASCIIUpper(p[i+2]) ^ 0x40))
 		return 3, nil
 	case 'x':
 		j := i + 2
@@ -680,8 +682,8 @@ func translateEscape(op string, b *strings.Builder, p string, i int, inClass boo
 			return j + end + 1 - i, nil
 		}
 		v := 0
-		for k := 0; k < 2 && j < len(p) && isHexDigit(p[j]); k++ {
-			v = v*16 + hexValue(p[j])
+		for k := 0; k < 2 && j < len(p) && sdIsHex(p[j]); k++ {
+			v = v*16 + sdHexValue(p[j])
 			j++
 		}
 		writeCode(rune(v))
@@ -770,7 +772,7 @@ func translateEscape(op string, b *strings.Builder, p string, i int, inClass boo
 			writeCode(r)
 			return 1 + w, nil
 		}
-		if isAlnumByte(c) {
+		if sdIsAlnum(c) {
 			return 0, mongoerr.Newf(51111, "Invalid Regex in %s: unrecognized character follows \\", op)
 		}
 		b.WriteString(p[i : i+2])
@@ -831,17 +833,17 @@ func translateClass(op string, b *strings.Builder, p string, i int) (int, error)
 	return 0, mongoerr.Newf(51111, "Invalid Regex in %s: missing terminating ] for character class", op)
 }
 
-func isHexDigit(c byte) bool {
+func sdIsHex(c byte) bool {
 	return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f'
 }
 
-func hexValue(c byte) int {
+func sdHexValue(c byte) int {
 	if c <= '9' {
 		return int(c - '0')
 	}
 	return int(c|0x20-'a') + 10
 }
 
-func isAlnumByte(c byte) bool {
+func sdIsAlnum(c byte) bool {
 	return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z'
 }

@@ -140,13 +140,16 @@ type timezoneArg struct {
 	constNil bool // the constant is null: every evaluation yields null
 }
 
-// compileTimezone resolves a constant timezone once; MongoDB reports an unknown constant
-// zone when the pipeline is parsed.
-func compileTimezone(n node) (timezoneArg, error) {
+// compileTimezone resolves a constant timezone once, as MongoDB's optimizer does, so an
+// unknown constant zone is reported when the pipeline is parsed. When every operand of
+// the expression is constant (allConst), the optimizer evaluates the whole expression
+// instead, checking arguments in evaluation order (a null date wins over a bad zone), so
+// the zone is then left to evaluation.
+func compileTimezone(n node, allConst bool) (timezoneArg, error) {
 	if n == nil {
 		return timezoneArg{fixed: utcZone}, nil
 	}
-	if l, ok := n.(literal); ok {
+	if l, ok := n.(literal); ok && !allConst {
 		if value.IsNullish(l.v) {
 			return timezoneArg{constNil: true}, nil
 		}
@@ -240,7 +243,7 @@ type localTime struct {
 // breakDown returns the calendar fields of the instant ms (milliseconds since the epoch)
 // in z.
 func (z *tzone) breakDown(ms int64) localTime {
-	sec := floorDiv(ms, 1000)
+	sec := sdFloorDiv(ms, 1000)
 	msPart := int(ms - sec*1000)
 	off := int64(0)
 	switch z.kind {
@@ -251,7 +254,7 @@ func (z *tzone) breakDown(ms int64) localTime {
 		off = int64(o)
 	}
 	wall := sec + off
-	days := floorDiv(wall, 86400)
+	days := sdFloorDiv(wall, 86400)
 	rem := wall - days*86400
 	y, m, d := civilFromDays(days)
 	return localTime{year: y, month: m, day: d, hour: int(rem / 3600), minute: int(rem / 60 % 60),
@@ -296,7 +299,7 @@ func isoWeekOfDays(days int64) (int64, int) {
 
 func weekdayOfDays(days int64) int {
 	// 1970-01-01 was a Thursday.
-	return int(floorMod(days+4, 7))
+	return int(sdFloorMod(days+4, 7))
 }
 
 // daysFromCivil returns the number of days from 1970-01-01 to y-m-d in the proleptic
@@ -305,7 +308,7 @@ func daysFromCivil(y int64, m, d int) int64 {
 	if m <= 2 {
 		y--
 	}
-	era := floorDiv(y, 400)
+	era := sdFloorDiv(y, 400)
 	yoe := y - era*400
 	mp := int64((m + 9) % 12)
 	doy := (153*mp+2)/5 + int64(d) - 1
@@ -316,7 +319,7 @@ func daysFromCivil(y int64, m, d int) int64 {
 // civilFromDays is the inverse of daysFromCivil.
 func civilFromDays(z int64) (int64, int, int) {
 	z += 719468
-	era := floorDiv(z, 146097)
+	era := sdFloorDiv(z, 146097)
 	doe := z - era*146097
 	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
 	y := yoe + era*400
@@ -333,12 +336,12 @@ func civilFromDays(z int64) (int64, int, int) {
 	return y, m, d
 }
 
-func isLeapYear(y int64) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
+func civilIsLeap(y int64) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
 
-func daysInMonth(y int64, m int) int {
+func civilDaysInMonth(y int64, m int) int {
 	switch m {
 	case 2:
-		if isLeapYear(y) {
+		if civilIsLeap(y) {
 			return 29
 		}
 		return 28
@@ -348,7 +351,7 @@ func daysInMonth(y int64, m int) int {
 	return 31
 }
 
-func floorDiv(a, b int64) int64 {
+func sdFloorDiv(a, b int64) int64 {
 	q := a / b
 	if (a%b != 0) && ((a < 0) != (b < 0)) {
 		q--
@@ -356,11 +359,11 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }
+func sdFloorMod(a, b int64) int64 { return a - sdFloorDiv(a, b)*b }
 
-// toDateMillis converts a date-like value to milliseconds since the epoch as MongoDB
+// sdDateMillis converts a date-like value to milliseconds since the epoch as MongoDB
 // coerces to a date: dates as they are, timestamps and ObjectIds by their seconds.
-func toDateMillis(v any) (int64, bool) {
+func sdDateMillis(v any) (int64, bool) {
 	switch x := v.(type) {
 	case bson.DateTime:
 		return int64(x), true
@@ -372,9 +375,9 @@ func toDateMillis(v any) (int64, bool) {
 	return 0, false
 }
 
-// coerceToDate is toDateMillis with MongoDB's error for other types.
-func coerceToDate(v any) (int64, error) {
-	if ms, ok := toDateMillis(v); ok {
+// sdCoerceToDate is sdDateMillis with MongoDB's error for other types.
+func sdCoerceToDate(v any) (int64, error) {
+	if ms, ok := sdDateMillis(v); ok {
 		return ms, nil
 	}
 	return 0, mongoerr.Newf(16006, "can't convert from BSON type %s to Date", typeName(v))

@@ -73,7 +73,7 @@ func TestCompareNumbers(t *testing.T) {
 		{math.NaN(), dec(t, "NaN"), 0},
 		{dec(t, "NaN"), int32(-5), -1},
 		{math.Inf(1), int64(math.MaxInt64), 1},
-		{-0.0, int32(0), 0},
+		{math.Copysign(0, -1), int32(0), 0},
 		{int32(-3), -2.5, -1},
 		{int32(2), 2.5, -1},
 		{dec(t, "-Infinity"), math.Inf(-1), 0},
