@@ -7,8 +7,6 @@ package expr
 //     or the argument itself as the only operand ({$abs: "$x"} is {$abs: ["$x"]}).
 //   - fixedOperands(name, n, args, sc) wants exactly n operands (error 16020 otherwise).
 //   - rangeOperands(name, min, max, args, sc) wants min..max operands (error 28667).
-//   - objectArgs(args, allowed, notObject, unknown) splits an object argument into its
-//     named fields, rejecting unknown ones.
 //   - foldConstant(n, ops...) replaces n by its value when every operand is a literal,
 //     the way mongod's optimizer folds constant sub-expressions (errors surface at parse
 //     time, as they do there).
