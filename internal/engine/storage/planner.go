@@ -111,20 +111,83 @@ func (tx *Tx) Find(q *Query) ([]Hit, *Plan, error) {
 	return hits, plan, nil
 }
 
-// bound is what a conjunctive filter says about one field: a set of points, or a range.
+// bound is what a conjunctive filter says about one field: sets of points ($eq, $in)
+// and range sides ($gt, $lt, …), each from one operator.
 type bound struct {
+	pointSets [][]any
+	sides     []side // one per range operator, in filter order
+	nullish   bool   // the bound admits null (so a sparse index cannot answer it)
+	unusable  bool
+
+	// Set by resolve: the points to scan, or nil and a range.
 	points         []any
 	hasLo, hasHi   bool
 	lo, hi         any
 	loIncl, hiIncl bool
-	ranges         int  // how many operators contributed to the range
-	nullish        bool // the bound admits null (so a sparse index cannot answer it)
-	unusable       bool
 }
 
-func (b *bound) usable() bool { return !b.unusable && (b.points != nil || b.hasLo || b.hasHi) }
+// side is one range operator: a lower or upper bound.
+type side struct {
+	lower, incl bool
+	v           any
+}
 
-// contains reports whether an index key value can satisfy the bound.
+// tighten narrows the resolved range with one side.
+func (b *bound) tighten(s side) {
+	if s.lower {
+		c := value.Compare(s.v, b.lo)
+		if !b.hasLo || c > 0 || (c == 0 && !s.incl) {
+			b.lo, b.loIncl, b.hasLo = s.v, s.incl, true
+		}
+		return
+	}
+	c := value.Compare(s.v, b.hi)
+	if !b.hasHi || c < 0 || (c == 0 && !s.incl) {
+		b.hi, b.hiIncl, b.hasHi = s.v, s.incl, true
+	}
+}
+
+// resolve returns the bound an index scan can use. When the field may hold arrays
+// (multikey), different elements can satisfy different operators, so only one operator's
+// bounds apply: its first point set, or else one side of the range. Otherwise the point
+// sets intersect and the range keeps both sides.
+func (b *bound) resolve(multikey bool) *bound {
+	if b.unusable || (b.pointSets == nil && b.sides == nil) {
+		return nil
+	}
+	r := &bound{nullish: b.nullish}
+	switch {
+	case b.pointSets != nil:
+		r.points = b.pointSets[0]
+		if !multikey {
+			for _, set := range b.pointSets[1:] {
+				r.points = intersect(r.points, set)
+			}
+		}
+	case multikey:
+		r.tighten(b.sides[0])
+	default:
+		for _, s := range b.sides {
+			r.tighten(s)
+		}
+	}
+	return r
+}
+
+func intersect(a, b []any) []any {
+	out := []any{}
+	for _, p := range a {
+		for _, q := range b {
+			if value.Compare(p, q) == 0 {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// contains reports whether an index key value can satisfy a resolved bound.
 func (b *bound) contains(v any) bool {
 	if b.points != nil {
 		for _, p := range b.points {
@@ -206,7 +269,7 @@ func addCondition(b *bound, v any) {
 				b.unusable = true
 				continue
 			}
-			var pts []any
+			pts := []any{}
 			for _, x := range arr {
 				switch x.(type) {
 				case bson.A, bson.Regex:
@@ -216,7 +279,7 @@ func addCondition(b *bound, v any) {
 				}
 				pts = append(pts, x)
 			}
-			intersectPoints(b, pts)
+			b.pointSets = append(b.pointSets, pts)
 		case "$gt", "$gte":
 			addRange(b, op.Value, true, op.Key == "$gte")
 		case "$lt", "$lte":
@@ -249,27 +312,7 @@ func addPoint(b *bound, v any) {
 	case nil:
 		b.nullish = true
 	}
-	intersectPoints(b, []any{v})
-}
-
-func intersectPoints(b *bound, pts []any) {
-	if b.points == nil {
-		b.points = pts
-		return
-	}
-	var keep []any
-	for _, p := range b.points {
-		for _, q := range pts {
-			if value.Compare(p, q) == 0 {
-				keep = append(keep, p)
-				break
-			}
-		}
-	}
-	if keep == nil {
-		keep = []any{}
-	}
-	b.points = keep
+	b.pointSets = append(b.pointSets, []any{v})
 }
 
 func addRange(b *bound, v any, lower, incl bool) {
@@ -280,20 +323,11 @@ func addRange(b *bound, v any, lower, incl bool) {
 	case nil:
 		b.nullish = true
 	}
-	if b.hasLo && !value.SameBracket(b.lo, v) || b.hasHi && !value.SameBracket(b.hi, v) {
+	if len(b.sides) > 0 && !value.SameBracket(b.sides[0].v, v) {
 		b.unusable = true
 		return
 	}
-	b.ranges++
-	if lower {
-		if !b.hasLo || value.Compare(v, b.lo) > 0 || (value.Compare(v, b.lo) == 0 && !incl) {
-			b.lo, b.loIncl, b.hasLo = v, incl, true
-		}
-		return
-	}
-	if !b.hasHi || value.Compare(v, b.hi) < 0 || (value.Compare(v, b.hi) == 0 && !incl) {
-		b.hi, b.hiIncl, b.hasHi = v, incl, true
-	}
+	b.sides = append(b.sides, side{lower: lower, incl: incl, v: v})
 }
 
 // addRegex bounds a case-sensitive regex anchored with a literal prefix (^abc) to the
@@ -374,19 +408,15 @@ func scoreIndex(ix *Index, preds map[string]*bound) (int, []*bound) {
 	bounds := make([]*bound, len(ix.fields))
 	score := 0
 	for i, f := range ix.fields {
-		b := preds[f.whole]
-		if b == nil || !b.usable() || (ix.Spec.Sparse && b.nullish) {
+		var b *bound
+		if p := preds[f.whole]; p != nil && !(ix.Spec.Sparse && p.nullish) {
+			b = p.resolve(ix.multikey)
+		}
+		if b == nil {
 			if i == 0 {
 				return 0, nil
 			}
 			continue
-		}
-		if ix.multikey && b.ranges > 1 {
-			// Different elements of an array may satisfy each side of the range, so a
-			// multikey index can only use one side.
-			nb := *b
-			nb.hasHi, nb.hi = false, nil
-			b = &nb
 		}
 		bounds[i] = b
 		switch {
