@@ -115,7 +115,7 @@ func (c *accConcatFolder) fold(v any) error {
 	arr, ok := v.(bson.A)
 	if !ok {
 		return mongoerr.Newf(mongoerr.TypeMismatch, "%s requires array inputs, but input %s is of type %s",
-			c.op, describe(v), value.TypeName(v))
+			c.op, value.Format(v), value.TypeName(v))
 	}
 	if c.set == nil {
 		c.out = append(c.out, arr...)
@@ -149,7 +149,7 @@ func accMergeInto(out *bson.D, v any) error {
 	d, ok := v.(bson.D)
 	if !ok {
 		return mongoerr.Newf(40400, "$mergeObjects requires object inputs, but input %s is of type %s",
-			describe(v), value.TypeName(v))
+			value.Format(v), value.TypeName(v))
 	}
 next:
 	for _, e := range d {

@@ -11,7 +11,7 @@ import (
 
 // accSpecPrefix renders a non-object argument the way mongod prints the element in
 // "specification must be an object; found …" messages.
-func accSpecPrefix(op string, arg any) string { return op + ": " + describe(arg) }
+func accSpecPrefix(op string, arg any) string { return op + ": " + value.Format(arg) }
 
 // parseNArgs parses {input, n} of $firstN, $lastN, $maxN and $minN.
 func (a *Accumulator) parseNArgs(arg any, userVars []string) error {
@@ -114,13 +114,13 @@ func accValidateN(v any) (int64, error) {
 	if !value.IsNumber(v) {
 		shown := "missing"
 		if !value.IsMissing(v) {
-			shown = describe(v)
+			shown = value.Format(v)
 		}
 		return 0, mongoerr.Newf(5787902, "Value for 'n' must be of integral type, but found %s", shown)
 	}
 	n, ok := value.ToInt64(v)
 	if !ok {
-		return 0, mongoerr.Newf(5787903, "Value for 'n' must be of integral type, but found %s", describe(v))
+		return 0, mongoerr.Newf(5787903, "Value for 'n' must be of integral type, but found %s", value.Format(v))
 	}
 	if n <= 0 {
 		return 0, mongoerr.Newf(5787908, "'n' must be greater than 0, found %d", n)
@@ -159,7 +159,7 @@ func (s *accNState) resolve(env *Env, root bson.D) error {
 	}
 	if a.where == InWindow && !value.IsNumber(v) {
 		return mongoerr.Newf(5788501, "Expression for 'n' %s must evaluate to a numeric constant when used in $setWindowFields",
-			describe(a.nSpec))
+			value.Format(a.nSpec))
 	}
 	s.n, err = accValidateN(v)
 	return err

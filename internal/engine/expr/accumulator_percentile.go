@@ -62,7 +62,7 @@ func accParsePercentile(op string, arg any, expression bool) (*accPercentileSpec
 	}
 	if !median && accRefersToFields(pSpec) {
 		return nil, mongoerr.Newf(7750300,
-			"The $percentile 'p' field must be an array of constant values, but found value: %s.", describe(pSpec))
+			"The $percentile 'p' field must be an array of constant values, but found value: %s.", value.Format(pSpec))
 	}
 	spec.pSpec = pSpec
 	return &spec, nil
@@ -101,12 +101,12 @@ func accParsePs(v any) ([]float64, error) {
 	const msg = "The $percentile 'p' field must be an array of numbers from [0.0, 1.0], but found: "
 	arr, ok := v.(bson.A)
 	if !ok || len(arr) == 0 {
-		return nil, mongoerr.Newf(7750301, "%s%s", msg, describe(accNullIfMissing(v)))
+		return nil, mongoerr.Newf(7750301, "%s%s", msg, value.Format(accNullIfMissing(v)))
 	}
 	ps := make([]float64, len(arr))
 	for i, pv := range arr {
 		if !value.IsNumber(pv) {
-			return nil, mongoerr.Newf(7750302, "%s%s", msg, describe(pv))
+			return nil, mongoerr.Newf(7750302, "%s%s", msg, value.Format(pv))
 		}
 		p, _ := value.ToFloat64(pv)
 		if !(p >= 0 && p <= 1) { // also rejects NaN

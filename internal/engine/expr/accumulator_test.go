@@ -122,7 +122,7 @@ func TestSumTypes(t *testing.T) {
 	} {
 		got, err := accFold(t, "$sum", "$x", tc.vals...)
 		require.NoError(t, err)
-		require.Truef(t, accSame(tc.want, got), "%v: want %s got %s", tc.vals, accShow(tc.want), accShow(got))
+		require.Truef(t, conformance.Same(tc.want, got), "%v: want %s got %s", tc.vals, conformance.Show(tc.want), conformance.Show(got))
 	}
 }
 
@@ -165,7 +165,7 @@ func TestAvgTypes(t *testing.T) {
 	} {
 		got, err := accFold(t, "$avg", "$x", tc.vals...)
 		require.NoError(t, err)
-		require.Truef(t, accSame(tc.want, got), "%v: want %s got %s", tc.vals, accShow(tc.want), accShow(got))
+		require.Truef(t, conformance.Same(tc.want, got), "%v: want %s got %s", tc.vals, conformance.Show(tc.want), conformance.Show(got))
 	}
 }
 
@@ -176,7 +176,7 @@ func TestAddToSetEquality(t *testing.T) {
 		bson.A{int32(1)}, bson.A{1.0}, nil, nil, accNoValue, true, true)
 	require.NoError(t, err)
 	want := bson.A{int32(1), 0.0, math.NaN(), "a", bson.D{{Key: "a", Value: int32(1)}}, bson.A{int32(1)}, nil, true}
-	require.Truef(t, accSame(want, got), "got %s", accShow(got))
+	require.Truef(t, conformance.Same(want, got), "got %s", conformance.Show(got))
 }
 
 func TestResultCanBeCalledRepeatedly(t *testing.T) {
@@ -342,7 +342,7 @@ func TestRemovableStates(t *testing.T) {
 		got := accWindow(t, tc.op, tc.arg, tc.w, tc.vals...)
 		require.Equal(t, len(tc.want), len(got), tc.op)
 		for i := range got {
-			require.Truef(t, accSame(tc.want[i], got[i]), "%s step %d: want %s got %s", tc.op, i, accShow(tc.want[i]), accShow(got[i]))
+			require.Truef(t, conformance.Same(tc.want[i], got[i]), "%s step %d: want %s got %s", tc.op, i, conformance.Show(tc.want[i]), conformance.Show(got[i]))
 		}
 	}
 }
@@ -420,7 +420,7 @@ func TestAccumulatorConcurrentUse(t *testing.T) {
 				}
 			}
 			r, err := st.Result()
-			if err != nil || !accSame(bson.A{int32(199), int32(198)}, r) {
+			if err != nil || !conformance.Same(bson.A{int32(199), int32(198)}, r) {
 				t.Errorf("got %v, %v", r, err)
 			}
 		}()
@@ -506,6 +506,6 @@ func TestConstantSum(t *testing.T) {
 		}
 		got, err := st.Result()
 		require.NoError(t, err)
-		require.Truef(t, accSame(tc.want, got), "%v×%d: got %s", tc.c, tc.n, accShow(got))
+		require.Truef(t, conformance.Same(tc.want, got), "%v×%d: got %s", tc.c, tc.n, conformance.Show(got))
 	}
 }

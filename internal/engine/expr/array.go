@@ -114,7 +114,7 @@ func arrayToObject(v any) (any, error) {
 			k, hasK := value.Lookup(d, "k")
 			vv, hasV := value.Lookup(d, "v")
 			if !hasK || !hasV {
-				return nil, mongoerr.Newf(40393, "$arrayToObject requires an object with keys 'k' and 'v'. Missing either or both keys from: %s", describe(d))
+				return nil, mongoerr.Newf(40393, "$arrayToObject requires an object with keys 'k' and 'v'. Missing either or both keys from: %s", value.Format(d))
 			}
 			ks, ok := k.(string)
 			if !ok {
@@ -257,10 +257,10 @@ func (n *filterNode) eval(c *ctx) (any, error) {
 		if !value.IsNullish(lv) {
 			l, ok := int32Of(lv)
 			if !ok {
-				return nil, mongoerr.Newf(327391, "$filter: limit must be represented as a 32-bit integral value: %s", describe(lv))
+				return nil, mongoerr.Newf(327391, "$filter: limit must be represented as a 32-bit integral value: %s", value.Format(lv))
 			}
 			if l <= 0 {
-				return nil, mongoerr.Newf(327392, "$filter: limit must be greater than 0: %s", describe(lv))
+				return nil, mongoerr.Newf(327392, "$filter: limit must be greater than 0: %s", value.Format(lv))
 			}
 			limit = int(l)
 		}
@@ -370,7 +370,7 @@ func indexArg(c *ctx, n node, op, what string) (int, error) {
 	}
 	i, ok := int32Of(v)
 	if !ok {
-		return 0, mongoerr.Newf(40096, "%s requires an integral %s, found a value of type: %s, with value: %s", op, what, typeName(v), describe(v))
+		return 0, mongoerr.Newf(40096, "%s requires an integral %s, found a value of type: %s, with value: %s", op, what, typeName(v), value.Format(v))
 	}
 	if i < 0 {
 		return 0, mongoerr.Newf(40097, "%s requires a nonnegative %s, found: %d", op, what, i)
@@ -501,14 +501,14 @@ func (n rangeNode) eval(c *ctx) (any, error) {
 	}
 	start, ok := int32Of(startV)
 	if !ok {
-		return nil, mongoerr.Newf(34444, "$range requires a starting value that can be represented as a 32-bit integer, found value: %s", describe(startV))
+		return nil, mongoerr.Newf(34444, "$range requires a starting value that can be represented as a 32-bit integer, found value: %s", value.Format(startV))
 	}
 	if !value.IsNumber(endV) {
 		return nil, mongoerr.Newf(34445, "$range requires a numeric ending value, found value of type: %s", typeName(endV))
 	}
 	end, ok := int32Of(endV)
 	if !ok {
-		return nil, mongoerr.Newf(34446, "$range requires an ending value that can be represented as a 32-bit integer, found value: %s", describe(endV))
+		return nil, mongoerr.Newf(34446, "$range requires an ending value that can be represented as a 32-bit integer, found value: %s", value.Format(endV))
 	}
 	step := int64(1)
 	if len(n) == 3 {
@@ -521,7 +521,7 @@ func (n rangeNode) eval(c *ctx) (any, error) {
 		}
 		s, ok := int32Of(stepV)
 		if !ok {
-			return nil, mongoerr.Newf(34448, "$range requires a step value that can be represented as a 32-bit integer, found value: %s", describe(stepV))
+			return nil, mongoerr.Newf(34448, "$range requires a step value that can be represented as a 32-bit integer, found value: %s", value.Format(stepV))
 		}
 		if s == 0 {
 			return nil, mongoerr.Newf(34449, "$range requires a non-zero step value")
@@ -593,7 +593,7 @@ func (n *reduceNode) eval(c *ctx) (any, error) {
 	}
 	arr, ok := in.(bson.A)
 	if !ok {
-		return nil, mongoerr.Newf(40080, "$reduce requires that 'input' be an array, found: %s", describe(in))
+		return nil, mongoerr.Newf(40080, "$reduce requires that 'input' be an array, found: %s", value.Format(in))
 	}
 	acc, err := n.initial.eval(c)
 	if err != nil {
@@ -984,7 +984,7 @@ func (n *zipNode) eval(c *ctx) (any, error) {
 		}
 		arr, ok := v.(bson.A)
 		if !ok {
-			return nil, mongoerr.Newf(34468, "$zip found a non-array expression in input: %s", describe(v))
+			return nil, mongoerr.Newf(34468, "$zip found a non-array expression in input: %s", value.Format(v))
 		}
 		arrays[i] = arr
 		if i == 0 || len(arr) < minLen {

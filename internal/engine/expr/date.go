@@ -76,7 +76,7 @@ func datePartParser(op string, fn func(t *localTime) any) parseFunc {
 				}
 			}
 			if !hasDate {
-				return nil, mongoerr.Newf(40539, "missing 'date' argument to %s, provided: %s", op, describe(x))
+				return nil, mongoerr.Newf(40539, "missing 'date' argument to %s, provided: %s", op, value.Format(x))
 			}
 		case bson.A:
 			if len(x) != 1 {

@@ -168,7 +168,7 @@ func parseArray(arr bson.A, sc *scope) (node, error) {
 func parseDocument(d bson.D, sc *scope) (node, error) {
 	if len(d) > 0 && strings.HasPrefix(d[0].Key, "$") {
 		if len(d) != 1 {
-			return nil, mongoerr.Newf(15983, "an expression specification must contain exactly one field, the name of the expression. Found %d fields in %s", len(d), describe(d))
+			return nil, mongoerr.Newf(15983, "an expression specification must contain exactly one field, the name of the expression. Found %d fields in %s", len(d), value.Format(d))
 		}
 		p, ok := operators[d[0].Key]
 		if !ok {
@@ -183,7 +183,7 @@ func parseDocument(d bson.D, sc *scope) (node, error) {
 			return nil, err
 		}
 		if seen[e.Key] {
-			return nil, mongoerr.Newf(16406, "duplicate field name specified in object literal: %s", describe(d))
+			return nil, mongoerr.Newf(16406, "duplicate field name specified in object literal: %s", value.Format(d))
 		}
 		seen[e.Key] = true
 		n, err := parse(e.Value, sc)
@@ -251,18 +251,4 @@ func (d docNode) eval(c *ctx) (any, error) {
 		out = append(out, bson.E{Key: f.key, Value: v})
 	}
 	return out, nil
-}
-
-// describe renders a value for error messages in MongoDB's relaxed JSON-like style.
-func describe(v any) string {
-	if d, ok := v.(bson.D); ok {
-		if b, err := bson.MarshalExtJSON(d, false, false); err == nil {
-			return string(b)
-		}
-	}
-	if b, err := bson.MarshalExtJSON(bson.D{{Key: "v", Value: v}}, false, false); err == nil {
-		s := string(b)
-		return strings.TrimSuffix(strings.TrimPrefix(s, `{"v":`), "}")
-	}
-	return "?"
 }

@@ -1,8 +1,6 @@
 package expr_test
 
 import (
-	"fmt"
-	"math"
 	"slices"
 	"testing"
 
@@ -72,64 +70,13 @@ func runExpressionCase(t *testing.T, c conformance.Case) {
 	}()
 	switch {
 	case c.Error != 0:
-		require.Errorf(t, err, "want error %d, got %s", c.Error, showValue(got))
+		require.Errorf(t, err, "want error %d, got %s", c.Error, conformance.Show(got))
 		require.Truef(t, mongoerr.HasCode(err, c.Error), "want code %d, got %v", c.Error, err)
 	case c.Missing:
 		require.NoError(t, err)
-		require.Truef(t, value.IsMissing(got), "want missing, got %s", showValue(got))
+		require.Truef(t, value.IsMissing(got), "want missing, got %s", conformance.Show(got))
 	default:
 		require.NoError(t, err)
-		require.Truef(t, sameValue(c.Expect, got), "want %s\n got %s", showValue(c.Expect), showValue(got))
+		require.Truef(t, conformance.Same(c.Expect, got), "want %s\n got %s", conformance.Show(c.Expect), conformance.Show(got))
 	}
-}
-
-// sameValue reports whether two values are identical: same types throughout (an int32 is
-// not an int64 or a double), same field order, decimals with the same digits and exponent,
-// doubles with the same sign of zero, NaN equal to NaN.
-func sameValue(want, got any) bool {
-	switch x := want.(type) {
-	case bson.D:
-		y, ok := got.(bson.D)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if x[i].Key != y[i].Key || !sameValue(x[i].Value, y[i].Value) {
-				return false
-			}
-		}
-		return true
-	case bson.A:
-		y, ok := got.(bson.A)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !sameValue(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case float64:
-		y, ok := got.(float64)
-		return ok && (x == y && math.Signbit(x) == math.Signbit(y) || math.IsNaN(x) && math.IsNaN(y))
-	case bson.Decimal128:
-		y, ok := got.(bson.Decimal128)
-		return ok && x.String() == y.String()
-	}
-	if value.IsMissing(got) || value.TypeOf(want) != value.TypeOf(got) {
-		return false
-	}
-	return value.Compare(want, got) == 0
-}
-
-func showValue(v any) string {
-	if value.IsMissing(v) {
-		return "<missing>"
-	}
-	b, err := bson.MarshalExtJSON(bson.D{{Key: "v", Value: v}}, true, false)
-	if err != nil {
-		return fmt.Sprintf("%#v", v)
-	}
-	return string(b)
 }

@@ -244,7 +244,7 @@ func mergeInto(out bson.D, v any) (bson.D, error) {
 	}
 	doc, ok := v.(bson.D)
 	if !ok {
-		return nil, mongoerr.Newf(40400, "$mergeObjects requires object inputs, but input %s is of type %s", describe(v), typeName(v))
+		return nil, mongoerr.Newf(40400, "$mergeObjects requires object inputs, but input %s is of type %s", value.Format(v), typeName(v))
 	}
 	for _, e := range doc {
 		replaced := false

@@ -66,7 +66,7 @@ func sdRender(v any) string {
 	if value.IsMissing(v) {
 		return "MISSING"
 	}
-	return describe(v)
+	return value.Format(v)
 }
 
 // sdCoerceToString converts v to a string as MongoDB's $toUpper, $substr and $strcasecmp

@@ -385,7 +385,7 @@ func (p *parser) parseSubField(name string, ctx bson.D, e bson.E, lvl level) (pr
 	case "$geoWithin", "$within", "$geoIntersects":
 		return nil, notImplemented(e.Key)
 	case "$near", "$nearSphere", "$geoNear":
-		return nil, badValue("near must be first in: %s", valueString(ctx))
+		return nil, badValue("near must be first in: %s", value.Format(ctx))
 	case "$where":
 		return nil, badValue("$where cannot be applied to a field")
 	}
@@ -598,9 +598,9 @@ func parseTypeSet(name string, v any) (*typeLeaf, error) {
 // numberString renders a number as mongod's BSONElement::number() does in messages.
 func numberString(v any) string {
 	if f, ok := v.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1e15 {
-		return valueString(int64(f))
+		return value.Format(int64(f))
 	}
-	return valueString(v)
+	return value.Format(v)
 }
 
 // parseMod compiles $mod: [divisor, remainder], both truncated to integers.
@@ -680,7 +680,7 @@ func parseBits(name string, e bson.E) (pred, error) {
 			return nil, err
 		}
 		if n < 0 {
-			return nil, mongoerr.Newf(mongoerr.FailedToParse, "Expected a non-negative number in: %s", elemString(e.Key, x))
+			return nil, mongoerr.Newf(mongoerr.FailedToParse, "Expected a non-negative number in: %s", value.FormatElem(e.Key, x))
 		}
 		b.mask = uint64(n)
 		for bit := uint32(0); bit < 64; bit++ {
@@ -702,7 +702,7 @@ func parseBits(name string, e bson.E) (pred, error) {
 			}
 		}
 	default:
-		return nil, badValue("%s takes an Array, a number, or a BinData but received: %s", name, elemString(e.Key, e.Value))
+		return nil, badValue("%s takes an Array, a number, or a BinData but received: %s", name, value.FormatElem(e.Key, e.Value))
 	}
 	return &leafPred{l: b}, nil
 }
@@ -711,7 +711,7 @@ func parseBits(name string, e bson.E) (pred, error) {
 // parseIntegerElementToLong errors (FailedToParse).
 func integerArg(name string, v any) (int64, error) {
 	fail := func(format string) (int64, error) {
-		return 0, mongoerr.Newf(mongoerr.FailedToParse, format, elemString(name, v))
+		return 0, mongoerr.Newf(mongoerr.FailedToParse, format, value.FormatElem(name, v))
 	}
 	switch x := v.(type) {
 	case int32:
@@ -749,10 +749,10 @@ func nonNegativeInt(name string, v any) (int, error) {
 		return 0, err
 	}
 	if n < 0 {
-		return 0, mongoerr.Newf(mongoerr.FailedToParse, "Expected a non-negative number in: %s", elemString(name, v))
+		return 0, mongoerr.Newf(mongoerr.FailedToParse, "Expected a non-negative number in: %s", value.FormatElem(name, v))
 	}
 	if n > math.MaxInt32 {
-		return 0, mongoerr.Newf(mongoerr.FailedToParse, "Cannot represent %s in an int", elemString(name, v))
+		return 0, mongoerr.Newf(mongoerr.FailedToParse, "Cannot represent %s in an int", value.FormatElem(name, v))
 	}
 	return int(n), nil
 }

@@ -226,7 +226,7 @@ func nonNegativeLong(keyword string, v any) (int64, error) {
 		return 0, err
 	}
 	if n < 0 {
-		return 0, schemaErr(mongoerr.FailedToParse, "Expected a non-negative number in: %s", elemString(keyword, v))
+		return 0, schemaErr(mongoerr.FailedToParse, "Expected a non-negative number in: %s", value.FormatElem(keyword, v))
 	}
 	return n, nil
 }

@@ -239,7 +239,7 @@ func (p *parser) parseLiteral(key string, val any, parent *astNode) error {
 		return err
 	}
 	if p.typ == typeExclusion {
-		return mongoerr.Newf(31310, "Cannot use an expression %s: %s in an exclusion projection", key, describe(val))
+		return mongoerr.Newf(31310, "Cannot use an expression %s: %s in an exclusion projection", key, value.Format(val))
 	}
 	p.typ = typeInclusion
 	return nil
@@ -299,7 +299,7 @@ func (p *parser) parseSubObjectAsExpression(parts []string, obj bson.D, parent *
 			if _, err := p.parseGenericExpression(parts, obj, parent); err != nil {
 				e := mongoerr.From(err)
 				return true, mongoerr.Newf(e.Code, "Invalid $slice syntax. The given syntax %s did not match the find() syntax because :: %s :: The given syntax did not match the expression $slice syntax. :: caused by :: %s",
-					describe(obj), mongoerr.From(sliceErr).Message, e.Message)
+					value.Format(obj), mongoerr.From(sliceErr).Message, e.Message)
 			}
 			return true, nil
 		case "$elemMatch":
@@ -452,13 +452,4 @@ func safeInt32(v any) int32 {
 		return -2147483648
 	}
 	return int32(f)
-}
-
-// describe renders a value for error messages.
-func describe(v any) string {
-	b, err := bson.MarshalExtJSON(bson.D{{Key: "v", Value: v}}, false, false)
-	if err != nil {
-		return "?"
-	}
-	return strings.TrimSuffix(strings.TrimPrefix(string(b), `{"v":`), "}")
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"math"
 
 	"github.com/modjo-orm/modjo/internal/engine/mongoerr"
@@ -24,7 +25,7 @@ func parseIndexSpec(v any) (storage.IndexSpec, error) {
 		return spec, mongoerr.Newf(mongoerr.TypeMismatch, "The elements of the 'indexes' array must be objects, but found %s", value.TypeName(v))
 	}
 	specErr := func(format string, args ...any) error {
-		return mongoerr.Newf(mongoerr.CannotCreateIndex, "Error in specification %s :: caused by :: %s", describeDoc(d), sprintf(format, args...))
+		return mongoerr.Newf(mongoerr.CannotCreateIndex, "Error in specification %s :: caused by :: %s", value.Format(d), fmt.Sprintf(format, args...))
 	}
 	for _, e := range d {
 		switch e.Key {
@@ -68,20 +69,20 @@ func parseIndexSpec(v any) (storage.IndexSpec, error) {
 		case "weights", "default_language", "language_override", "textIndexVersion", "2dsphereIndexVersion", "bits", "min", "max", "wildcardProjection", "clustered":
 			return spec, notSupported("the index option '" + e.Key + "'")
 		default:
-			return spec, mongoerr.Newf(mongoerr.InvalidIndexSpecificationOption, "The field '%s' is not valid for an index specification. Specification: %s", e.Key, describeDoc(d))
+			return spec, mongoerr.Newf(mongoerr.InvalidIndexSpecificationOption, "The field '%s' is not valid for an index specification. Specification: %s", e.Key, value.Format(d))
 		}
 	}
 	if spec.Key == nil {
-		return spec, mongoerr.Newf(mongoerr.FailedToParse, "Error in specification %s :: caused by :: The 'key' field is a required property of an index specification", describeDoc(d))
+		return spec, mongoerr.Newf(mongoerr.FailedToParse, "Error in specification %s :: caused by :: The 'key' field is a required property of an index specification", value.Format(d))
 	}
 	if spec.Name == "" {
-		return spec, mongoerr.Newf(mongoerr.FailedToParse, "Error in specification %s :: caused by :: The 'name' field is a required property of an index specification", describeDoc(d))
+		return spec, mongoerr.Newf(mongoerr.FailedToParse, "Error in specification %s :: caused by :: The 'name' field is a required property of an index specification", value.Format(d))
 	}
 	if spec.Sparse && spec.PartialFilter != nil {
 		return spec, specErr("cannot mix \"partialFilterExpression\" and \"sparse\" options")
 	}
 	if spec.ExpireAfterSeconds != nil && len(spec.Key) != 1 {
-		return spec, mongoerr.Newf(mongoerr.CannotCreateIndex, "TTL indexes are single-field indexes, compound indexes do not support TTL. Index spec: %s", describeDoc(d))
+		return spec, mongoerr.Newf(mongoerr.CannotCreateIndex, "TTL indexes are single-field indexes, compound indexes do not support TTL. Index spec: %s", value.Format(d))
 	}
 	if len(spec.Key) == 1 && spec.Key[0].Key == "_id" && spec.Name != "_id_" {
 		if spec.Unique || spec.Sparse || spec.PartialFilter != nil {
@@ -227,7 +228,7 @@ func (s *Server) cmdDropIndexes(_ context.Context, req *request) (bson.D, error)
 		case bson.D:
 			n, ok := tx.IndexNameForKey(t)
 			if !ok {
-				return mongoerr.Newf(mongoerr.IndexNotFound, "can't find index with key: %s", describeDoc(t))
+				return mongoerr.Newf(mongoerr.IndexNotFound, "can't find index with key: %s", value.Format(t))
 			}
 			return tx.DropIndex(n)
 		case bson.A:

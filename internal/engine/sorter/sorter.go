@@ -16,7 +16,6 @@ package sorter
 import (
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/modjo-orm/modjo/internal/engine/mongoerr"
 	"github.com/modjo-orm/modjo/internal/engine/value"
@@ -68,7 +67,7 @@ func Compile(spec bson.D) (*Sorter, error) {
 		}
 		dir, ok := direction(e.Value)
 		if !ok {
-			return nil, mongoerr.Newf(15974, "Illegal key in $sort specification: %s: %s", e.Key, describe(e.Value))
+			return nil, mongoerr.Newf(15974, "Illegal key in $sort specification: %s: %s", e.Key, value.Format(e.Value))
 		}
 		if dir != 1 && dir != -1 {
 			return nil, mongoerr.Newf(15975, "$sort key ordering must be 1 (for ascending) or -1 (for descending)")
@@ -98,7 +97,7 @@ func checkMeta(meta bson.D) error {
 	}
 	name, _ := meta[0].Value.(string)
 	if !validMetaSorts[name] {
-		return mongoerr.Newf(31138, "Illegal $meta sort: $meta: %s", describe(meta[0].Value))
+		return mongoerr.Newf(31138, "Illegal $meta sort: $meta: %s", value.Format(meta[0].Value))
 	}
 	return mongoerr.Newf(mongoerr.NotImplemented, "sorting by {$meta: %q} is not supported", name)
 }
@@ -133,15 +132,6 @@ func saturate(f float64) int64 {
 		return math.MinInt64
 	}
 	return int64(f)
-}
-
-// describe renders a value for error messages.
-func describe(v any) string {
-	b, err := bson.MarshalExtJSON(bson.D{{Key: "v", Value: v}}, false, false)
-	if err != nil {
-		return "?"
-	}
-	return strings.TrimSuffix(strings.TrimPrefix(string(b), `{"v":`), "}")
 }
 
 // Fields returns the sort's components in order (for index selection).

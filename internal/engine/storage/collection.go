@@ -391,7 +391,7 @@ func (tx *Tx) Replace(old *Record, doc bson.D, opts WriteOptions) (*Record, erro
 	tx.mustWrite()
 	c := tx.c
 	if len(doc) == 0 || doc[0].Key != "_id" || value.Compare(doc[0].Value, old.Doc[0].Value) != 0 {
-		return nil, mongoerr.Newf(mongoerr.ImmutableField, "After applying the update, the (immutable) field '_id' was found to have been altered to _id: %s", shellString(idOf(doc)))
+		return nil, mongoerr.Newf(mongoerr.ImmutableField, "After applying the update, the (immutable) field '_id' was found to have been altered to _id: %s", value.Format(idOf(doc)))
 	}
 	_, raw, err := PrepareDocument(doc, nil)
 	if err != nil {
@@ -460,9 +460,9 @@ func (tx *Tx) CreateIndex(spec IndexSpec) (bool, error) {
 			if sameOptions(ix.Spec, spec) {
 				return false, nil
 			}
-			return false, mongoerr.Newf(mongoerr.IndexOptionsConflict, "An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: %s, existing index: %s", shellString(spec.Document()), shellString(ix.Spec.Document()))
+			return false, mongoerr.Newf(mongoerr.IndexOptionsConflict, "An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: %s, existing index: %s", value.Format(spec.Document()), value.Format(ix.Spec.Document()))
 		case ix.Spec.Name == spec.Name:
-			return false, mongoerr.Newf(mongoerr.IndexKeySpecsConflict, "An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: %s, existing index: %s", shellString(spec.Document()), shellString(ix.Spec.Document()))
+			return false, mongoerr.Newf(mongoerr.IndexKeySpecsConflict, "An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: %s, existing index: %s", value.Format(spec.Document()), value.Format(ix.Spec.Document()))
 		case sameKey && sameOptions(ix.Spec, spec):
 			return false, mongoerr.Newf(mongoerr.IndexOptionsConflict, "Index already exists with a different name: %s", ix.Spec.Name)
 		}

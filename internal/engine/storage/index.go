@@ -335,7 +335,7 @@ func (ix *Index) duplicateKeyError(ns string, key []any) *mongoerr.Error {
 	for i, f := range ix.fields {
 		keyValue[i] = bson.E{Key: f.whole, Value: key[i]}
 		pattern[i] = ix.Spec.Key[i]
-		shown[i] = f.whole + ": " + shellString(key[i])
+		shown[i] = value.FormatElem(f.whole, key[i])
 	}
 	msg := fmt.Sprintf("E11000 duplicate key error collection: %s index: %s dup key: { %s }", ns, ix.Spec.Name, strings.Join(shown, ", "))
 	return &mongoerr.Error{
@@ -343,50 +343,4 @@ func (ix *Index) duplicateKeyError(ns string, key []any) *mongoerr.Error {
 		Message: msg,
 		Extra:   bson.D{{Key: "keyPattern", Value: pattern}, {Key: "keyValue", Value: keyValue}},
 	}
-}
-
-// shellString renders a value the way mongod prints it in messages.
-func shellString(v any) string {
-	switch x := v.(type) {
-	case string:
-		return fmt.Sprintf("%q", x)
-	case nil:
-		return "null"
-	case bson.ObjectID:
-		return "ObjectId('" + x.Hex() + "')"
-	case int32:
-		return fmt.Sprint(x)
-	case int64:
-		return fmt.Sprint(x)
-	case float64:
-		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
-			return fmt.Sprintf("%.1f", x)
-		}
-		return fmt.Sprint(x)
-	case bool:
-		return fmt.Sprint(x)
-	case bson.DateTime:
-		return "new Date(" + fmt.Sprint(int64(x)) + ")"
-	case bson.Decimal128:
-		return "NumberDecimal(\"" + x.String() + "\")"
-	case bson.Undefined:
-		return "undefined"
-	case bson.D:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = e.Key + ": " + shellString(e.Value)
-		}
-		return "{ " + strings.Join(parts, ", ") + " }"
-	case bson.A:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = shellString(e)
-		}
-		return "[ " + strings.Join(parts, ", ") + " ]"
-	}
-	b, err := bson.MarshalExtJSON(bson.D{{Key: "v", Value: v}}, false, false)
-	if err != nil {
-		return "?"
-	}
-	return strings.TrimSuffix(strings.TrimPrefix(string(b), `{"v":`), "}")
 }

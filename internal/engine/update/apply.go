@@ -160,7 +160,7 @@ func (a *applier) field() string { return a.path[len(a.path)-1] }
 // idString renders the document's _id for error messages.
 func (a *applier) idString() string {
 	if id, ok := value.Lookup(a.root, "_id"); ok {
-		return formatElem("_id", id)
+		return value.FormatElem("_id", id)
 	}
 	return "no id"
 }
@@ -341,7 +341,7 @@ func (a *applier) applyArray(n *arrayNode, v any) (any, resultKind, error) {
 	arr, ok := v.(bson.A)
 	if !ok {
 		return nil, unchanged, mongoerr.Newf(mongoerr.BadValue,
-			"Cannot apply array updates to non-array element %s", formatElem(a.field(), v))
+			"Cannot apply array updates to non-array element %s", value.FormatElem(a.field(), v))
 	}
 	if a.buf == nil {
 		a.buf = make(bson.D, 1)
@@ -475,7 +475,7 @@ func (a *applier) checkModified(kind resultKind) error {
 func (a *applier) checkCreated(miss missInfo, out any) error {
 	if miss.taken > 0 && a.path[0] == "_id" {
 		return mongoerr.Newf(mongoerr.ImmutableField, "Updating the path '%s' to %s would modify the immutable field '_id'",
-			strings.Join(a.path[:miss.taken], "."), formatElem(a.field(), out))
+			strings.Join(a.path[:miss.taken], "."), value.FormatElem(a.field(), out))
 	}
 	if miss.taken == 0 && !a.ctx.Inserting && strings.HasPrefix(a.path[0], "$") {
 		return dollarField(a.path[0])
@@ -502,9 +502,9 @@ func dollarField(name string) error {
 // parentElem renders the deepest existing value of a missing path for messages.
 func (a *applier) parentElem(miss missInfo) string {
 	if miss.taken == 0 {
-		return formatValue(miss.parent())
+		return value.Format(miss.parent())
 	}
-	return formatElem(a.path[miss.taken-1], miss.parent())
+	return value.FormatElem(a.path[miss.taken-1], miss.parent())
 }
 
 // checkCreate verifies that the missing path can be created: it must start in a document,
@@ -632,9 +632,9 @@ func (a *applier) renameSource(m *renameDest) (any, bool, error) {
 }
 
 func (a *applier) notTraversable(m *renameDest, i int, cur any) error {
-	elem := formatValue(cur)
+	elem := value.Format(cur)
 	if i > 0 {
-		elem = formatElem(m.fromParts[i-1], cur)
+		elem = value.FormatElem(m.fromParts[i-1], cur)
 	}
 	return mongoerr.Newf(mongoerr.PathNotViable, "cannot use the part (%s of %s) to traverse the element ({%s})",
 		m.fromParts[i], m.from, elem)

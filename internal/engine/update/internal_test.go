@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/modjo-orm/modjo/internal/engine/value"
 	"github.com/stretchr/testify/require"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -77,5 +78,5 @@ func TestFormatValue(t *testing.T) {
 	d, _ := bson.ParseDecimal128("1.5")
 	v := bson.D{{Key: "a", Value: bson.A{int32(1), int64(2), 3.0, 1.5, "s", nil, true, bson.D{}, bson.A{}}},
 		{Key: "d", Value: d}, {Key: "t", Value: bson.Timestamp{T: 1, I: 2}}, {Key: "r", Value: bson.Regex{Pattern: "x", Options: "i"}}}
-	require.Equal(t, `{ a: [ 1, 2, 3.0, 1.5, "s", null, true, {}, [] ], d: NumberDecimal("1.5"), t: Timestamp(1, 2), r: /x/i }`, formatValue(v))
+	require.Equal(t, `{ a: [ 1, 2, 3.0, 1.5, "s", null, true, {}, [] ], d: NumberDecimal("1.5"), t: Timestamp(1, 2), r: /x/i }`, value.Format(v))
 }

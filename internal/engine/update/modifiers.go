@@ -86,7 +86,7 @@ func parseArith(path string, arg any, mul bool) (modifier, error) {
 		if mul {
 			verb = "multiply"
 		}
-		return nil, mongoerr.Newf(mongoerr.TypeMismatch, "Cannot %s with non-numeric argument: {%s}", verb, formatElem(path, arg))
+		return nil, mongoerr.Newf(mongoerr.TypeMismatch, "Cannot %s with non-numeric argument: {%s}", verb, value.FormatElem(path, arg))
 	}
 	return &arithMod{val: arg, mul: mul}, nil
 }
@@ -129,13 +129,13 @@ func (m *arithMod) missing() missingMode { return missCreate }
 func debugNumber(v any) string {
 	switch v.(type) {
 	case int32:
-		return "(NumberInt)" + formatValue(v)
+		return "(NumberInt)" + value.Format(v)
 	case int64:
-		return "(NumberLong)" + formatValue(v)
+		return "(NumberLong)" + value.Format(v)
 	case float64:
-		return "(NumberDouble)" + formatValue(v)
+		return "(NumberDouble)" + value.Format(v)
 	}
-	return "(NumberDecimal)" + formatValue(v)
+	return "(NumberDecimal)" + value.Format(v)
 }
 
 // --- $min, $max ---
@@ -449,7 +449,7 @@ func parseAddToSet(_ string, arg any) (modifier, error) {
 				"The argument to $each in $addToSet must be an array but it was of type %s", value.TypeName(d[0].Value))
 		}
 		if len(d) > 1 {
-			return nil, mongoerr.Newf(mongoerr.BadValue, "Found unexpected fields after $each in $addToSet: %s", formatValue(d))
+			return nil, mongoerr.Newf(mongoerr.BadValue, "Found unexpected fields after $each in $addToSet: %s", value.Format(d))
 		}
 		values = each
 	}
@@ -503,11 +503,11 @@ type popMod struct{ front bool }
 
 func parsePop(path string, arg any) (modifier, error) {
 	if !value.IsNumber(arg) {
-		return nil, mongoerr.Newf(mongoerr.FailedToParse, "Expected a number in: %s", formatElem(path, arg))
+		return nil, mongoerr.Newf(mongoerr.FailedToParse, "Expected a number in: %s", value.FormatElem(path, arg))
 	}
 	n, ok := value.ToInt64(arg)
 	if !ok {
-		return nil, mongoerr.Newf(mongoerr.FailedToParse, "Expected an integer: %s", formatElem(path, arg))
+		return nil, mongoerr.Newf(mongoerr.FailedToParse, "Expected an integer: %s", value.FormatElem(path, arg))
 	}
 	if n != 1 && n != -1 {
 		return nil, mongoerr.Newf(mongoerr.FailedToParse, "$pop expects 1 or -1, found: %d", n)
@@ -623,14 +623,14 @@ func parseBit(_ string, arg any) (modifier, error) {
 		default:
 			return nil, mongoerr.Newf(mongoerr.BadValue,
 				"The $bit modifier only supports 'and', 'or', and 'xor', not '%s' which is an unknown operator: {%s}",
-				e.Key, formatElem(e.Key, e.Value))
+				e.Key, value.FormatElem(e.Key, e.Value))
 		}
 		switch e.Value.(type) {
 		case int32, int64:
 		default:
 			return nil, mongoerr.Newf(mongoerr.BadValue,
 				"The $bit modifier field must be an Integer(32/64 bit); a '%s' is not supported here: {%s}",
-				value.TypeName(e.Value), formatElem(e.Key, e.Value))
+				value.TypeName(e.Value), value.FormatElem(e.Key, e.Value))
 		}
 		m.ops = append(m.ops, op)
 		m.operands = append(m.operands, e.Value)
@@ -685,11 +685,11 @@ func parseRename(from string, fromParts []string, to string, toParts []string, f
 		return nil, mongoerr.Newf(mongoerr.BadValue, "The 'to' field for $rename cannot contain an embedded null byte")
 	}
 	if from == to {
-		return nil, mongoerr.Newf(mongoerr.BadValue, "The source and target field for $rename must differ: %s", formatElem(f.Key, f.Value))
+		return nil, mongoerr.Newf(mongoerr.BadValue, "The source and target field for $rename must differ: %s", value.FormatElem(f.Key, f.Value))
 	}
 	if isPrefix(fromParts, toParts) || isPrefix(toParts, fromParts) {
 		return nil, mongoerr.Newf(mongoerr.BadValue,
-			"The source and target field for $rename must not be on the same path: %s", formatElem(f.Key, f.Value))
+			"The source and target field for $rename must not be on the same path: %s", value.FormatElem(f.Key, f.Value))
 	}
 	if dynamic(fromParts) {
 		return nil, mongoerr.Newf(mongoerr.BadValue, "The source field for $rename may not be dynamic: %s", from)

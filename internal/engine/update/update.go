@@ -190,7 +190,7 @@ func CompileWithVars(spec bson.D, arrayFilters []bson.D, vars []string) (*Update
 		if !ok {
 			return nil, mongoerr.Newf(mongoerr.FailedToParse,
 				"Modifiers operate on fields but we found type %s instead. For example: {$mod: {<field>: ...}} not {%s}",
-				value.TypeName(op.Value), formatElem(name, op.Value))
+				value.TypeName(op.Value), value.FormatElem(name, op.Value))
 		}
 		for _, f := range fields {
 			if name == opRename {
@@ -207,7 +207,7 @@ func CompileWithVars(spec bson.D, arrayFilters []bson.D, vars []string) (*Update
 		id := filterID(f)
 		if id != "" && !used[id] {
 			return nil, mongoerr.Newf(mongoerr.FailedToParse,
-				"The array filter for identifier '%s' was not used in the update %s", id, formatValue(spec))
+				"The array filter for identifier '%s' was not used in the update %s", id, value.Format(spec))
 		}
 	}
 	return u, nil
@@ -242,7 +242,7 @@ func (u *Update) addRename(f bson.E, used map[string]bool) error {
 	}
 	to, ok := f.Value.(string)
 	if !ok {
-		return mongoerr.Newf(mongoerr.BadValue, "The 'to' field for $rename must be a string: %s", formatElem(from, f.Value))
+		return mongoerr.Newf(mongoerr.BadValue, "The 'to' field for $rename must be a string: %s", value.FormatElem(from, f.Value))
 	}
 	toParts, err := u.checkPath(to)
 	if err != nil {

@@ -1,4 +1,4 @@
-package match
+package value
 
 import (
 	"math"
@@ -8,14 +8,15 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// elemString renders a field as mongod's BSONElement::toString does in error messages
+// FormatElem renders a field the way mongod prints a BSON element in error messages
 // ("$size: -1", "0: \"abc\"").
-func elemString(name string, v any) string {
-	return name + ": " + valueString(v)
+func FormatElem(name string, v any) string {
+	return name + ": " + Format(v)
 }
 
-// valueString renders a value in mongod's diagnostic style.
-func valueString(v any) string {
+// Format renders a value in mongod's diagnostic style, as its error messages show values:
+// { a: 1, b: "x" }, [ 1.5, null ], ObjectId('…'), new Date(0), NumberDecimal("1.0").
+func Format(v any) string {
 	var b strings.Builder
 	writeValue(&b, v, 0)
 	return b.String()
