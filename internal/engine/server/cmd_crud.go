@@ -191,9 +191,13 @@ func (s *Server) cmdFind(_ context.Context, req *request) (bson.D, error) {
 	if err != nil {
 		return nil, err
 	}
+	natural, sortSpec, err := naturalOrder(f.sort)
+	if err != nil {
+		return nil, err
+	}
 	var srt *sorter.Sorter
-	if len(f.sort) > 0 {
-		if srt, err = sorter.Compile(f.sort); err != nil {
+	if len(sortSpec) > 0 {
+		if srt, err = sorter.Compile(sortSpec); err != nil {
 			return nil, err
 		}
 	}
@@ -203,12 +207,15 @@ func (s *Server) cmdFind(_ context.Context, req *request) (bson.D, error) {
 			return nil, err
 		}
 	}
+	if natural != 0 {
+		f.hint = bson.D{{Key: "$natural", Value: int32(natural)}}
+	}
 	c := s.store.Collection(req.db, name)
 	if c == nil {
 		return cursorReply("firstBatch", nil, 0, ns), nil
 	}
 	q := &storage.Query{Filter: f.filter, Matcher: m, Env: env, Hint: f.hint, Positions: proj != nil}
-	if srt == nil && f.limit > 0 {
+	if srt == nil && f.limit > 0 && natural >= 0 {
 		q.Limit = int(f.skip + f.limit)
 	}
 	var hits []storage.Hit
@@ -217,6 +224,9 @@ func (s *Server) cmdFind(_ context.Context, req *request) (bson.D, error) {
 		return err
 	}); err != nil {
 		return nil, err
+	}
+	if natural < 0 {
+		slices.Reverse(hits)
 	}
 	if hits, err = sortHits(hits, srt, int(f.skip+f.limit)); err != nil {
 		return nil, err
@@ -243,6 +253,26 @@ func (s *Server) cmdFind(_ context.Context, req *request) (bson.D, error) {
 		return cursorReply("firstBatch", nil, s.cursors.open(ns, docs), ns), nil
 	}
 	return s.openCursor(ns, docs, batchSize, f.singleBatch), nil
+}
+
+// naturalOrder splits {$natural: 1 | -1} from a find sort: MongoDB reads it as a request
+// for a collection scan in insertion order (or its reverse), and it cannot be combined
+// with other sort keys.
+func naturalOrder(sort bson.D) (int, bson.D, error) {
+	for i, e := range sort {
+		if e.Key != "$natural" {
+			continue
+		}
+		if len(sort) > 1 {
+			return 0, nil, mongoerr.Newf(mongoerr.BadValue, "$natural sort cannot be combined with other sort keys")
+		}
+		dir, ok := value.ToInt64(e.Value)
+		if !ok || (dir != 1 && dir != -1) {
+			return 0, nil, mongoerr.Newf(mongoerr.BadValue, "$natural sort must be 1 or -1")
+		}
+		return int(dir), append(sort[:i:i], sort[i+1:]...), nil
+	}
+	return 0, sort, nil
 }
 
 // sortHits orders hits by srt (stable), keeping only the first k when k > 0.

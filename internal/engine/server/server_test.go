@@ -458,3 +458,62 @@ func TestTransactionsAreRejectedClearly(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "transactions")
 }
+
+func TestNaturalOrder(t *testing.T) {
+	coll := testenv.Database(t).Collection("c")
+	for _, id := range []int{3, 1, 2} {
+		_, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: id}})
+		require.NoError(t, err)
+	}
+	ids := func(dir int) []int32 {
+		cur, err := coll.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: 0}}}}, options.Find().SetSort(bson.D{{Key: "$natural", Value: dir}}))
+		require.NoError(t, err)
+		var out []int32
+		for cur.Next(ctx) {
+			out = append(out, cur.Current.Lookup("_id").Int32())
+		}
+		return out
+	}
+	assert.Equal(t, []int32{3, 1, 2}, ids(1), "insertion order, not _id order")
+	assert.Equal(t, []int32{2, 1, 3}, ids(-1))
+}
+
+// TestConcurrentClients runs many clients doing mixed work at once: every single-document
+// write is atomic, so concurrent $inc operations never lose an update.
+func TestConcurrentClients(t *testing.T) {
+	db := testenv.Database(t)
+	coll := db.Collection("c")
+	_, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: "counter"}, {Key: "n", Value: 0}})
+	require.NoError(t, err)
+	const workers, rounds = 12, 40
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rounds {
+				_, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: "counter"}}, bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}})
+				assert.NoError(t, err)
+				_, err = coll.InsertOne(ctx, bson.D{{Key: "w", Value: w}, {Key: "i", Value: i}})
+				assert.NoError(t, err)
+				_, err = coll.CountDocuments(ctx, bson.D{{Key: "w", Value: w}})
+				assert.NoError(t, err)
+				if i%5 == 0 {
+					_, err = coll.DeleteOne(ctx, bson.D{{Key: "w", Value: w}, {Key: "i", Value: i}})
+					assert.NoError(t, err)
+				}
+				cur, err := coll.Aggregate(ctx, mongo.Pipeline{{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$w"}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}}})
+				if assert.NoError(t, err) {
+					_ = cur.Close(ctx)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var counter struct{ N int }
+	require.NoError(t, coll.FindOne(ctx, bson.D{{Key: "_id", Value: "counter"}}).Decode(&counter))
+	assert.Equal(t, workers*rounds, counter.N)
+	n, err := coll.CountDocuments(ctx, bson.D{{Key: "w", Value: bson.D{{Key: "$exists", Value: true}}}})
+	require.NoError(t, err)
+	assert.EqualValues(t, workers*rounds*4/5, n)
+}

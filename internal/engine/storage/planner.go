@@ -379,6 +379,9 @@ func prefixUpperBound(prefix string) (string, bool) {
 func (tx *Tx) choose(q *Query) (*Index, []*bound, error) {
 	var hinted *Index
 	if q.Hint != nil {
+		if d, ok := q.Hint.(bson.D); ok && len(d) == 1 && d[0].Key == "$natural" {
+			return nil, nil, nil // a collection scan in insertion order
+		}
 		var err error
 		if hinted, err = tx.hintedIndex(q.Hint); err != nil {
 			return nil, nil, err
@@ -446,9 +449,6 @@ func (tx *Tx) hintedIndex(hint any) (*Index, error) {
 				return ix, nil
 			}
 		}
-	}
-	if d, ok := hint.(bson.D); ok && len(d) == 1 && d[0].Key == "$natural" {
-		return nil, nil
 	}
 	return nil, mongoerr.Newf(mongoerr.BadValue, "error processing query: planner returned error :: caused by :: hint provided does not correspond to an existing index")
 }
