@@ -267,8 +267,7 @@ func (n *filterNode) eval(c *ctx) (any, error) {
 	}
 	out := bson.A{}
 	if n.as.current {
-		prev := c.current
-		defer func() { c.current = prev }()
+		defer c.restoreCurrent(c.saveCurrent())
 	}
 	for _, e := range arr {
 		n.as.set(c, e)
@@ -441,8 +440,7 @@ func (n *mapNode) eval(c *ctx) (any, error) {
 	}
 	out := make(bson.A, len(arr))
 	if n.as.current {
-		prev := c.current
-		defer func() { c.current = prev }()
+		defer c.restoreCurrent(c.saveCurrent())
 	}
 	for i, e := range arr {
 		n.as.set(c, e)

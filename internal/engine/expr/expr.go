@@ -9,6 +9,7 @@ package expr
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/modjo-orm/modjo/internal/engine/mongoerr"
 	"github.com/modjo-orm/modjo/internal/engine/value"
@@ -39,20 +40,51 @@ type node interface {
 
 // ctx is the evaluation state of one Eval call.
 type ctx struct {
-	env     *Env
-	root    bson.D
+	env  *Env
+	root bson.D
+	// current is $$CURRENT once an operator rebinds it; until then $$CURRENT is root,
+	// which field paths read directly without boxing the document into an interface.
 	current any
+	rebound bool
 	slots   []any // values of variables bound inside the expression ($let, $map, …)
 }
+
+// curState is a saved $$CURRENT, restored when a rebinding operator is done.
+type curState struct {
+	v       any
+	rebound bool
+}
+
+func (c *ctx) saveCurrent() curState     { return curState{c.current, c.rebound} }
+func (c *ctx) restoreCurrent(s curState) { c.current, c.rebound = s.v, s.rebound }
+func (c *ctx) setCurrent(v any)          { c.current, c.rebound = v, true }
+func (c *ctx) currentValue() any {
+	if c.rebound {
+		return c.current
+	}
+	return c.root
+}
+
+// ctxPool recycles evaluation contexts: one Eval per document per expression is the
+// hottest path of every pipeline.
+var ctxPool = sync.Pool{New: func() any { return new(ctx) }}
 
 // Eval evaluates e with doc as $$ROOT and $$CURRENT. The result may be value.Missing
 // (a path that does not exist, or $$REMOVE).
 func (e *Expr) Eval(env *Env, doc bson.D) (any, error) {
-	c := ctx{env: env, root: doc, current: doc}
+	c := ctxPool.Get().(*ctx)
+	c.env, c.root = env, doc
 	if e.slots > 0 {
-		c.slots = make([]any, e.slots)
+		if cap(c.slots) < e.slots {
+			c.slots = make([]any, e.slots)
+		}
+		c.slots = c.slots[:e.slots]
 	}
-	return e.root.eval(&c)
+	v, err := e.root.eval(c)
+	clear(c.slots)
+	*c = ctx{slots: c.slots[:0]}
+	ctxPool.Put(c)
+	return v, err
 }
 
 // IsConstant reports whether e evaluates to the same value for every document, and that

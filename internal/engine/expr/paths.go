@@ -119,7 +119,7 @@ func (rootNode) eval(c *ctx) (any, error) { return c.root, nil }
 
 type currentNode struct{}
 
-func (currentNode) eval(c *ctx) (any, error) { return c.current, nil }
+func (currentNode) eval(c *ctx) (any, error) { return c.currentValue(), nil }
 
 type nowNode struct{}
 
@@ -164,6 +164,13 @@ type pathNode struct {
 }
 
 func (p pathNode) eval(c *ctx) (any, error) {
+	if _, ok := p.base.(currentNode); ok && !c.rebound {
+		v, found := value.Lookup(c.root, p.fields[0])
+		if !found {
+			return value.Missing, nil
+		}
+		return walkPath(v, p.fields[1:]), nil
+	}
 	v, err := p.base.eval(c)
 	if err != nil {
 		return nil, err

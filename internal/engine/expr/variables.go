@@ -43,7 +43,7 @@ func bindNames(sc *scope, names ...string) (*scope, []binding, error) {
 // set stores v in the binding; the caller restores $$CURRENT when it rebinds it.
 func (b binding) set(c *ctx, v any) {
 	if b.current {
-		c.current = v
+		c.setCurrent(v)
 		return
 	}
 	c.slots[b.slot] = v
@@ -124,9 +124,9 @@ func (n *letNode) eval(c *ctx) (any, error) {
 	if !rebind {
 		return n.in.eval(c)
 	}
-	prev := c.current
-	c.current = newCurrent
+	prev := c.saveCurrent()
+	c.setCurrent(newCurrent)
 	out, err := n.in.eval(c)
-	c.current = prev
+	c.restoreCurrent(prev)
 	return out, err
 }
