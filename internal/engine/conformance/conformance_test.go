@@ -50,7 +50,7 @@ func runCase(t *testing.T, db *mongo.Database, coll *mongo.Collection, kind stri
 		insert(t, db.Collection(name), extra)
 	}
 	switch {
-	case kind == "update":
+	case strings.HasPrefix(kind, "update"):
 		runUpdate(t, db, coll, c)
 	case isExpressionFile(kind):
 		runExpression(t, db, coll, c)
