@@ -53,7 +53,8 @@ type Negation struct {
 func (Negation) condition() {}
 
 // And returns a condition that holds when every one of cs holds. Nested conjunctions are
-// flattened; nil conditions are ignored.
+// flattened; nil conditions are ignored, and with none left the result is nil (no
+// condition at all).
 func And(cs ...Condition) Condition { return junction(false, cs) }
 
 // Or returns a condition that holds when any of cs holds. Nested disjunctions are
@@ -74,7 +75,10 @@ func junction(or bool, cs []Condition) Condition {
 		}
 		out.Children = append(out.Children, c)
 	}
-	if len(out.Children) == 1 {
+	switch len(out.Children) {
+	case 0:
+		return nil
+	case 1:
 		return out.Children[0]
 	}
 	return out
