@@ -42,6 +42,9 @@ type Options struct {
 	// Nested marks a sub-pipeline ($lookup, $facet, $unionWith), where some stages
 	// ($out, $merge) are not allowed.
 	Nested bool
+	// within names the stage whose sub-pipeline is being compiled ("$lookup",
+	// "$unionWith" or "$facet"): each restricts the stages it may hold differently.
+	within string
 }
 
 // stage is one compiled stage.
@@ -71,19 +74,26 @@ var updateStages = map[string]bool{
 // Pipeline is a compiled pipeline. It is immutable and safe for concurrent use.
 type Pipeline struct {
 	stages []stage
+	// names are the pipeline's stage names as written, for the rules of sub-pipelines.
+	names []string
 	// source is the leading $match, run through the collection's indexes.
 	source       *matchStage
 	sourceFilter bson.D
 	// sourceLimit bounds the documents the source must produce, when the stages right
 	// after the $match allow (a $limit, with no stage that changes the count before it).
 	sourceLimit int
+	// sourceEqs are the equalities between a field and a variable in the leading $match's
+	// $expr; each run turns them into plain equalities the planner answers from an index.
+	sourceEqs []varEquality
 	// first names the pipeline's first stage, for stages that must come first.
 	first string
 }
 
-// Compile parses a pipeline.
+// Compile parses a pipeline. As mongod does, it parses every stage before checking the
+// pipeline as a whole (stage positions, the stages a sub-pipeline may hold).
 func Compile(pipeline bson.A, o Options) (*Pipeline, error) {
 	p := &Pipeline{}
+	var restricted error
 	for i, raw := range pipeline {
 		spec, ok := raw.(bson.D)
 		if !ok || len(spec) != 1 {
@@ -96,28 +106,139 @@ func Compile(pipeline bson.A, o Options) (*Pipeline, error) {
 		if o.ForUpdate && !updateStages[name] {
 			return nil, mongoerr.Newf(mongoerr.InvalidOptions, "%s is not allowed to be used within an update", name)
 		}
-		parse, ok := stages[name]
-		if !ok {
+		parse, known := stages[name]
+		if err := o.restriction(name); err != nil {
+			// A stage the sub-pipeline may not hold still parses as it would at the top
+			// level, so that a malformed spec reports its own error first.
+			if restricted == nil {
+				restricted = err
+			}
+			if known {
+				top := o
+				top.Nested, top.within = false, ""
+				if _, err := parse(spec[0].Value, &top); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		if !known {
 			return nil, mongoerr.Newf(mongoerr.UnknownStage, "Unrecognized pipeline stage name: '%s'", name)
 		}
 		st, err := parse(spec[0].Value, &o)
 		if err != nil {
 			return nil, err
 		}
+		if restricted == nil && o.within == "$facet" {
+			if sub, ok := st.(withSubPipelines); ok {
+				if banned := bannedInFacet(sub); banned != "" {
+					restricted = mongoerr.Newf(40600, "%s inside of %s is not allowed to be used within a $facet stage", banned, name)
+				}
+			}
+		}
+		p.stages = append(p.stages, st)
+		p.names = append(p.names, name)
+	}
+	if restricted != nil {
+		return nil, restricted
+	}
+	for i, st := range p.stages {
 		if fs, ok := st.(firstStage); ok && i != 0 {
 			return nil, mongoerr.Newf(40602, "%s is only valid as the first stage in a pipeline", fs.name())
 		}
-		if ls, ok := st.(lastStage); ok && i != len(pipeline)-1 {
+		if ls, ok := st.(lastStage); ok && i != len(p.stages)-1 {
 			return nil, mongoerr.Newf(40601, "%s can only be the final stage in the pipeline", ls.name())
 		}
-		p.stages = append(p.stages, st)
 	}
-	p.optimize()
+	p.optimize(&o)
 	return p, nil
 }
 
-// firstStage is implemented by stages that must open a pipeline ($documents, …).
-type firstStage interface{ name() string }
+// notInFacet are the stages a $facet sub-pipeline may not hold: sources of their own
+// input, writers, and $facet itself.
+var notInFacet = map[string]bool{
+	"$collStats": true, "$facet": true, "$geoNear": true, "$indexStats": true, "$out": true,
+	"$merge": true, "$planCacheStats": true, "$search": true, "$searchMeta": true,
+	"$vectorSearch": true, "$listSearchIndexes": true, "$documents": true, "$changeStream": true,
+	"$currentOp": true, "$listLocalSessions": true, "$listSessions": true,
+	"$changeStreamSplitLargeEvent": true,
+}
+
+// notInLookupOrUnion are the stages neither a $lookup nor a $unionWith sub-pipeline may
+// hold.
+var notInLookupOrUnion = map[string]bool{
+	"$out": true, "$merge": true, "$changeStream": true, "$changeStreamSplitLargeEvent": true,
+}
+
+// restriction returns the error for a stage the sub-pipeline being compiled may not hold.
+func (o *Options) restriction(name string) error {
+	switch {
+	case o.within == "$facet" && notInFacet[name]:
+		return mongoerr.Newf(40600, "%s is not allowed to be used within a $facet stage", name)
+	case o.within == "$lookup" && notInLookupOrUnion[name]:
+		return mongoerr.Newf(51047, "%s is not allowed within a $lookup's sub-pipeline", name)
+	case o.within == "$unionWith" && notInLookupOrUnion[name]:
+		return mongoerr.Newf(31441, "%s is not allowed within a $unionWith's sub-pipeline", name)
+	}
+	return nil
+}
+
+// sub returns the options for compiling a sub-pipeline of the stage named within, whose
+// expressions see the outer variables and extra (a $lookup's let).
+func (o *Options) sub(within string, extra ...string) Options {
+	vars := o.Vars
+	if len(extra) > 0 {
+		vars = append(append(make([]string, 0, len(o.Vars)+len(extra)), o.Vars...), extra...)
+	}
+	return Options{Vars: vars, DB: o.DB, Nested: true, within: within}
+}
+
+// withSubPipelines is implemented by stages that run sub-pipelines ($lookup, $unionWith):
+// a $facet may not hold them when their sub-pipelines hold a stage $facet forbids.
+type withSubPipelines interface{ subPipelines() []*Pipeline }
+
+// bannedInFacet returns the first stage of s's sub-pipelines (at any depth) that a $facet
+// may not hold, or "".
+func bannedInFacet(s withSubPipelines) string {
+	for _, p := range s.subPipelines() {
+		if p == nil {
+			continue
+		}
+		for i, name := range p.names {
+			if notInFacet[name] {
+				return name
+			}
+			if sub, ok := p.stageAt(i).(withSubPipelines); ok {
+				if banned := bannedInFacet(sub); banned != "" {
+					return banned
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// stageAt returns the i-th stage as written (optimize may have moved the leading $match
+// into the source).
+func (p *Pipeline) stageAt(i int) stage {
+	if p.source != nil {
+		if i == 0 {
+			return p.source
+		}
+		i--
+	}
+	if i < len(p.stages) {
+		return p.stages[i]
+	}
+	return nil
+}
+
+// firstStage is implemented by stages that must open a pipeline ($documents,
+// $collStats, $indexStats).
+type firstStage interface {
+	firstOnly()
+	name() string
+}
 
 // lastStage is implemented by stages that must end a pipeline ($out, $merge).
 type lastStage interface {
@@ -127,7 +248,7 @@ type lastStage interface {
 
 // optimize fuses stages: a leading $match becomes an index-driven source, and a $sort
 // followed by a $limit keeps only the top k documents instead of sorting everything.
-func (p *Pipeline) optimize() {
+func (p *Pipeline) optimize(o *Options) {
 	for i := 0; i+1 < len(p.stages); i++ {
 		s, isSort := p.stages[i].(*sortStage)
 		l, isLimit := p.stages[i+1].(*limitStage)
@@ -144,6 +265,7 @@ func (p *Pipeline) optimize() {
 					p.sourceLimit = int(l.n)
 				}
 			}
+			p.sourceEqs = varEqualities(m.filter, o.Vars)
 		}
 	}
 }
@@ -157,17 +279,11 @@ func minLimit(a, b int64) int64 {
 
 // Run evaluates the pipeline over coll (nil for an empty or collection-less input).
 func (p *Pipeline) Run(c *Context, coll *storage.Collection) Stream {
-	var in Stream
-	switch {
-	case coll == nil:
-		in = p.emptySource()
-	default:
-		in = p.collectionSource(c, coll)
+	if coll != nil && p.first == "$documents" {
+		// $documents makes its own input: mongod refuses it on a collection.
+		return errorStream(mongoerr.Newf(mongoerr.InvalidNamespace, "'$documents' can only be run with {aggregate: 1}"))
 	}
-	for _, st := range p.stages {
-		in = st.run(c, in)
-	}
-	return in
+	return p.run(c, coll, nil)
 }
 
 // RunOn evaluates the pipeline over the given documents.
@@ -188,21 +304,67 @@ func (p *Pipeline) RunOn(c *Context, docs []bson.D) Stream {
 	return in
 }
 
-func (p *Pipeline) emptySource() Stream {
-	if p.source != nil {
-		return func(func(bson.D, error) bool) {}
-	}
-	return func(func(bson.D, error) bool) {}
+// join restricts one run of a pipeline to the documents matching an extra query: the
+// equality a $lookup with localField and foreignField derives from each input document.
+type join struct {
+	filter  bson.D // the query, for the planner
+	matcher *match.Matcher
 }
 
-// collectionSource reads the collection, through an index when the leading $match
-// allows. The matching records are collected under the collection's read lock; they are
-// immutable, so the rest of the pipeline runs without holding it.
-func (p *Pipeline) collectionSource(c *Context, coll *storage.Collection) Stream {
+// run evaluates the pipeline over coll (nil: no documents), restricted by j when set.
+// A pipeline that opens with $documents makes its own input and ignores coll; the join
+// then filters what $documents makes, as mongod places the join's $match right after it.
+func (p *Pipeline) run(c *Context, coll *storage.Collection, j *join) Stream {
+	var in Stream
+	rest := p.stages
+	switch {
+	case p.first == "$documents" && len(rest) > 0:
+		in = rest[0].run(c, emptyStream)
+		rest = rest[1:]
+		if j != nil {
+			in = (&matchStage{filter: j.filter, m: j.matcher}).run(c, in)
+		}
+	case len(rest) > 0 && isCollectionStage(rest[0]):
+		// $collStats and $indexStats report on the collection itself, not its documents.
+		in = rest[0].(collectionStage).runCollection(c, coll)
+		rest = rest[1:]
+	case coll == nil:
+		in = emptyStream
+	default:
+		in = p.collectionSource(c, coll, j)
+	}
+	for _, st := range rest {
+		in = st.run(c, in)
+	}
+	return in
+}
+
+func isCollectionStage(st stage) bool {
+	_, ok := st.(collectionStage)
+	return ok
+}
+
+// emptyStream produces no documents.
+func emptyStream(func(bson.D, error) bool) {}
+
+// errorStream fails with err.
+func errorStream(err error) Stream {
+	return func(yield func(bson.D, error) bool) { yield(nil, err) }
+}
+
+// collectionSource reads the collection, through an index when the leading $match (or
+// the join) allows. The matching records are collected under the collection's read lock;
+// they are immutable, so the rest of the pipeline runs without holding it.
+func (p *Pipeline) collectionSource(c *Context, coll *storage.Collection, j *join) Stream {
 	return func(yield func(bson.D, error) bool) {
-		q := &storage.Query{Limit: p.sourceLimit, Env: c.Env}
-		if p.source != nil {
-			q.Filter, q.Matcher = p.sourceFilter, p.source.m
+		q := &storage.Query{Env: c.Env, Filter: p.planningFilter(c.Env, j)}
+		var after *matchStage
+		switch {
+		case j != nil:
+			// The query checks the join; the leading $match filters what it returns.
+			q.Matcher, after = j.matcher, p.source
+		case p.source != nil:
+			q.Matcher, q.Limit = p.source.m, p.sourceLimit
 		}
 		var hits []storage.Hit
 		err := coll.Read(func(tx *storage.Tx) error {
@@ -215,11 +377,48 @@ func (p *Pipeline) collectionSource(c *Context, coll *storage.Collection) Stream
 			return
 		}
 		for _, h := range hits {
-			if !yield(h.Rec.Doc, nil) {
+			d := h.Rec.Doc
+			if after != nil {
+				ok, err := after.m.Match(d, c.Env)
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				if !ok {
+					continue
+				}
+			}
+			if !yield(d, nil) {
 				return
 			}
 		}
 	}
+}
+
+// planningFilter is the query the planner chooses an index from: the leading $match, the
+// join's equality and the variable equalities of the $match's $expr with this run's
+// values. Every part is a condition each result satisfies, so their conjunction describes
+// a superset of the results, which is all the planner needs.
+func (p *Pipeline) planningFilter(env *expr.Env, j *join) bson.D {
+	var parts bson.A
+	if j != nil {
+		parts = append(parts, j.filter)
+	}
+	if len(p.sourceFilter) > 0 {
+		parts = append(parts, p.sourceFilter)
+	}
+	for _, eq := range p.sourceEqs {
+		if cond, ok := eq.condition(env); ok {
+			parts = append(parts, cond)
+		}
+	}
+	switch len(parts) {
+	case 0:
+		return nil
+	case 1:
+		return parts[0].(bson.D)
+	}
+	return bson.D{{Key: "$and", Value: parts}}
 }
 
 // Collect drains a stream.

@@ -57,6 +57,7 @@ const (
 	NoSuchTransaction                  int32 = 251
 	OperationNotSupportedInTransaction int32 = 263
 	APIStrictError                     int32 = 323
+	SearchNotEnabled                   int32 = 31082
 	UnknownStage                       int32 = 40324
 	DuplicateKey                       int32 = 11000
 	BSONObjectTooLarge                 int32 = 10334
@@ -109,6 +110,7 @@ var codeNames = map[int32]string{
 	NoSuchTransaction:                  "NoSuchTransaction",
 	OperationNotSupportedInTransaction: "OperationNotSupportedInTransaction",
 	APIStrictError:                     "APIStrictError",
+	SearchNotEnabled:                   "SearchNotEnabled",
 	DuplicateKey:                       "DuplicateKey",
 	BSONObjectTooLarge:                 "BSONObjectTooLarge",
 }

@@ -99,6 +99,9 @@ func (s *Server) cmdAggregate(_ context.Context, req *request) (bson.D, error) {
 		}
 		return nil, mongoerr.Newf(mongoerr.InvalidNamespace, "{aggregate: 1} is not valid for %s; a collection is required.", stage)
 	}
+	if a.collection != "" && p.RunsWithoutCollection() {
+		return nil, mongoerr.Newf(mongoerr.InvalidNamespace, "'%s' can only be run with {aggregate: 1}", a.pipeline[0].(bson.D)[0].Key)
+	}
 	coll := s.store.Collection(req.db, a.collection)
 	if a.explain {
 		return s.explainAggregate(req, a, p, coll, env)

@@ -34,7 +34,7 @@ func (g gen) field() string {
 	if g.r.IntN(10) == 0 {
 		return g.pick(oddFields)
 	}
-	return g.field()
+	return g.pick(fieldNames)
 }
 
 // direction is usually a valid sort direction.
