@@ -10,6 +10,7 @@ package agg
 
 import (
 	"iter"
+	"slices"
 
 	"github.com/modjo-orm/modjo/internal/engine/expr"
 	"github.com/modjo-orm/modjo/internal/engine/match"
@@ -604,4 +605,14 @@ func (p *Pipeline) Writes() bool {
 // $match filter pushed into the collection scan and the limit applied there.
 func (p *Pipeline) SourcePlan() (filter bson.D, limit int) {
 	return p.sourceFilter, p.sourceLimit
+}
+
+// Stages lists every registered stage name ("$match", …), sorted.
+func Stages() []string {
+	names := make([]string, 0, len(stages))
+	for n := range stages {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }

@@ -1,6 +1,8 @@
 package expr
 
 import (
+	"slices"
+
 	"github.com/modjo-orm/modjo/internal/engine/mongoerr"
 	"github.com/modjo-orm/modjo/internal/engine/sorter"
 	"github.com/modjo-orm/modjo/internal/engine/value"
@@ -391,4 +393,14 @@ func accNullIfMissing(v any) any {
 		return nil
 	}
 	return v
+}
+
+// Accumulators lists every accumulator name, including the window-only functions, sorted.
+func Accumulators() []string {
+	names := make([]string, 0, len(accInfos))
+	for n := range accInfos {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }

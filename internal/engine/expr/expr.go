@@ -8,6 +8,7 @@
 package expr
 
 import (
+	"slices"
 	"strings"
 	"sync"
 
@@ -283,4 +284,14 @@ func (d docNode) eval(c *ctx) (any, error) {
 		out = append(out, bson.E{Key: f.key, Value: v})
 	}
 	return out, nil
+}
+
+// Operators lists every registered expression operator ("$add", …), sorted.
+func Operators() []string {
+	names := make([]string, 0, len(operators))
+	for n := range operators {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }
