@@ -517,3 +517,18 @@ func TestConcurrentClients(t *testing.T) {
 	require.NoError(t, err)
 	assert.EqualValues(t, workers*rounds*4/5, n)
 }
+
+func TestFindAndModifyWithPipelineUpdate(t *testing.T) {
+	coll := testenv.Database(t).Collection("c")
+	_, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: 1}, {Key: "a", Value: 2}})
+	require.NoError(t, err)
+	pipeline := mongo.Pipeline{{{Key: "$set", Value: bson.D{{Key: "b", Value: bson.D{{Key: "$multiply", Value: bson.A{"$a", 10}}}}}}}}
+	var got bson.M
+	require.NoError(t, coll.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: 1}}, pipeline, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&got))
+	assert.Equal(t, bson.M{"_id": int32(1), "a": int32(2), "b": int32(20)}, got)
+
+	upsert := mongo.Pipeline{{{Key: "$set", Value: bson.D{{Key: "n", Value: bson.D{{Key: "$add", Value: bson.A{bson.D{{Key: "$ifNull", Value: bson.A{"$n", 0}}}, 1}}}}}}}}
+	got = nil
+	require.NoError(t, coll.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: 9}}, upsert, options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&got))
+	assert.Equal(t, bson.M{"_id": int32(9), "n": int32(1)}, got)
+}
