@@ -19,7 +19,13 @@ type Model struct {
 // Embedded is embedded by structs stored as sub-documents of a model
 // (EmbeddedModelField, or EmbeddedModelArrayField for a slice of them). Embedded structs
 // have fields and validation but no collection or primary key.
-type Embedded struct{}
+//
+// Embedded also keeps the keys of a loaded sub-document that the struct does not declare,
+// so saving the parent does not lose them; it is nil (and Embedded equal to its zero
+// value) unless there were such keys.
+type Embedded struct {
+	extra *embeddedExtra
+}
 
 // State is the ORM's bookkeeping for one instance, beside its fields.
 type State struct {

@@ -1,8 +1,8 @@
 // Quickstart: run it with `go run ./examples/quickstart`.
 //
 // It connects to MongoDB at MONGODB_URI when that is set, and otherwise starts modjo's
-// embedded server (mongotest), so it runs with nothing installed but Go. It inserts a few
-// documents, queries them with operators, updates, indexes and deletes.
+// embedded server (mongotest), so it runs with nothing installed but Go. It defines and
+// registers a model, then saves, loads, validates and deletes instances.
 package main
 
 import (
@@ -11,20 +11,26 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"sort"
+	"time"
 
+	"github.com/modjo-orm/modjo"
+	"github.com/modjo-orm/modjo/model"
 	"github.com/modjo-orm/modjo/mongotest"
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// Book is stored in the "books" collection.
+// Book is a model: it embeds model.Model (an ObjectID primary key stored as _id) and
+// its fields are stored under their snake_case names, in the "book" collection.
 type Book struct {
-	ID     bson.ObjectID `bson:"_id,omitempty"`
-	Title  string        `bson:"title"`
-	Author string        `bson:"author"`
-	Year   int           `bson:"year"`
-	Tags   []string      `bson:"tags"`
+	model.Model
+	Title   string    `modjo:"max_length=60"`
+	Author  string    `modjo:"max_length=40"`
+	ISBN    string    `modjo:"unique;verbose_name=ISBN"`
+	Year    int       //
+	Tags    []string  `modjo:"blank"`
+	AddedAt time.Time `modjo:"auto_now_add"`
 }
 
 func main() {
@@ -44,67 +50,110 @@ func run(ctx context.Context) error {
 		uri = srv.URI()
 		fmt.Println("using the embedded server at", uri)
 	}
-	client, err := mongo.Connect(options.Client().ApplyURI(uri))
+
+	// Define and register: every tag or type mistake would surface here.
+	reg := model.NewRegistry()
+	if err := reg.Register(Book{}); err != nil {
+		return err
+	}
+	db, err := modjo.Open(ctx, modjo.Config{URI: uri, Database: "quickstart"}, reg)
 	if err != nil {
 		return err
 	}
-	defer client.Disconnect(ctx)
-
-	books := client.Database("quickstart").Collection("books")
-	if err := books.Drop(ctx); err != nil {
+	defer db.Close(ctx)
+	if err := db.Database().Drop(ctx); err != nil { // start afresh on every run
 		return err
 	}
-	if _, err := books.Indexes().CreateOne(ctx, mongo.IndexModel{
-		Keys:    bson.D{{Key: "title", Value: 1}},
-		Options: options.Index().SetUnique(true),
-	}); err != nil {
+	if err := db.EnsureIndexes(ctx); err != nil { // the unique index on isbn
 		return err
 	}
 
-	_, err = books.InsertMany(ctx, []Book{
-		{Title: "The Go Programming Language", Author: "Donovan", Year: 2015, Tags: []string{"go"}},
-		{Title: "Designing Data-Intensive Applications", Author: "Kleppmann", Year: 2017, Tags: []string{"databases"}},
-		{Title: "MongoDB: The Definitive Guide", Author: "Bradshaw", Year: 2019, Tags: []string{"databases", "mongodb"}},
-	})
+	// Save: an instance without a key is inserted and gets one.
+	books := []*Book{
+		{Title: "The Go Programming Language", Author: "Donovan", ISBN: "978-0134190440", Year: 2015, Tags: []string{"go"}},
+		{Title: "Designing Data-Intensive Applications", Author: "Kleppmann", ISBN: "978-1449373320", Year: 2017, Tags: []string{"databases"}},
+		{Title: "MongoDB: The Definitive Guide", Author: "Bradshaw", ISBN: "978-1491954461", Year: 2019, Tags: []string{"databases", "mongodb"}},
+	}
+	for _, b := range books {
+		if err := db.Save(ctx, b); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("saved %d books\n", len(books))
+
+	// Update: a saved instance is replaced, or only the named fields are written.
+	ddia := books[1]
+	ddia.Year = 2018
+	if err := db.Save(ctx, ddia, modjo.UpdateFields("year")); err != nil {
+		return err
+	}
+
+	// Load: until QuerySets exist, find with the driver and decode with the model's plan.
+	meta, err := reg.Meta(Book{})
 	if err != nil {
 		return err
 	}
-
-	cur, err := books.Find(ctx,
-		bson.D{{Key: "year", Value: bson.D{{Key: "$gte", Value: 2016}}}, {Key: "tags", Value: "databases"}},
+	cur, err := db.Collection(meta).Find(ctx,
+		bson.D{{Key: "tags", Value: "databases"}},
 		options.Find().SetSort(bson.D{{Key: "year", Value: -1}}))
 	if err != nil {
 		return err
 	}
-	var recent []Book
-	if err := cur.All(ctx, &recent); err != nil {
-		return err
-	}
-	fmt.Println("database books since 2016:")
-	for _, b := range recent {
+	fmt.Println("database books, newest first:")
+	for cur.Next(ctx) {
+		var b Book
+		if err := meta.Decode(cur.Current, &b); err != nil {
+			return err
+		}
 		fmt.Printf("  %d  %s (%s)\n", b.Year, b.Title, b.Author)
 	}
+	if err := cur.Close(ctx); err != nil {
+		return err
+	}
 
-	res, err := books.UpdateMany(ctx, bson.D{}, bson.D{{Key: "$inc", Value: bson.D{{Key: "year", Value: 1}}}})
+	// Refresh: reload one instance by primary key.
+	again := &Book{Model: model.Model{ID: books[0].ID}}
+	if err := db.Refresh(ctx, again); err != nil {
+		return err
+	}
+	fmt.Printf("refreshed: %q, added at %s\n", again.Title, again.AddedAt.Format(time.DateOnly))
+
+	// Validate: Save does not validate unless asked; FullClean collects every message,
+	// including uniqueness checked against the database.
+	bad := &Book{Title: "An Extraordinarily Long Title That Goes On And On Past The Limit", Author: "Someone", ISBN: "978-0134190440", Year: 2024}
+	var ve *modjo.ValidationError
+	if err := db.FullClean(ctx, bad); errors.As(err, &ve) {
+		fmt.Println("not valid:")
+		names := make([]string, 0, len(ve.Fields))
+		for name := range ve.Fields {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			for _, msg := range ve.Fields[name] {
+				fmt.Printf("  %s: %s\n", name, msg)
+			}
+		}
+	} else if err != nil {
+		return err
+	}
+
+	// The unique index refuses a duplicate even when nobody validated.
+	dup := &Book{Title: "Copy", Author: "Someone", ISBN: "978-0134190440", Year: 2024}
+	if err := db.Save(ctx, dup); errors.Is(err, modjo.ErrIntegrity) {
+		fmt.Println("a duplicate isbn is refused with ErrIntegrity")
+	} else if err != nil {
+		return err
+	}
+
+	// Delete.
+	if err := db.Delete(ctx, books[0]); err != nil {
+		return err
+	}
+	n, err := db.Collection(meta).CountDocuments(ctx, bson.D{})
 	if err != nil {
 		return err
 	}
-	fmt.Println("updated:", res.ModifiedCount)
-
-	_, err = books.InsertOne(ctx, Book{Title: "The Go Programming Language"})
-	var we mongo.WriteException
-	if errors.As(err, &we) && we.HasErrorCode(11000) {
-		fmt.Println("duplicate title rejected by the unique index")
-	}
-
-	del, err := books.DeleteOne(ctx, bson.D{{Key: "author", Value: "Donovan"}})
-	if err != nil {
-		return err
-	}
-	n, err := books.CountDocuments(ctx, bson.D{})
-	if err != nil {
-		return err
-	}
-	fmt.Printf("deleted %d, %d books left\n", del.DeletedCount, n)
+	fmt.Printf("deleted %q, %d books left\n", books[0].Title, n)
 	return nil
 }
