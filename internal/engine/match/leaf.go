@@ -2,11 +2,11 @@ package match
 
 import (
 	"math"
-	"regexp"
 	"slices"
 	"sort"
 
 	"github.com/cockroachdb/apd/v3"
+	"github.com/modjo-orm/modjo/internal/engine/pcre"
 	"github.com/modjo-orm/modjo/internal/engine/value"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -235,7 +235,7 @@ func truncToInt64(v any) (int64, bool) {
 // stored regex whose pattern and flags are identical to the query's.
 type regexLeaf struct {
 	pattern, flags string
-	re             *regexp.Regexp
+	re             *pcre.Regexp
 }
 
 func newRegexLeaf(pattern, flags string) (*regexLeaf, error) {

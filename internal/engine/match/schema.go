@@ -1,12 +1,12 @@
 package match
 
 import (
-	"regexp"
 	"strconv"
 	"unicode/utf8"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/modjo-orm/modjo/internal/engine/mongoerr"
+	"github.com/modjo-orm/modjo/internal/engine/pcre"
 	"github.com/modjo-orm/modjo/internal/engine/value"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -25,7 +25,7 @@ type schema struct {
 
 	types *typeLeaf // type or bsonType
 
-	pattern              *regexp.Regexp
+	pattern              *pcre.Regexp
 	minLength, maxLength int64 // -1 when absent
 	multipleOf           *apd.Decimal
 	minimum, maximum     *cmpLeaf
@@ -56,7 +56,7 @@ type property struct {
 }
 
 type patternSchema struct {
-	re *regexp.Regexp
+	re *pcre.Regexp
 	s  *schema
 }
 
