@@ -228,7 +228,11 @@ func (s *Server) cmdFind(_ context.Context, req *request) (bson.D, error) {
 	if natural < 0 {
 		slices.Reverse(hits)
 	}
-	if hits, err = sortHits(hits, srt, int(f.skip+f.limit)); err != nil {
+	keep := 0 // with a limit, only the first skip+limit sorted documents are needed
+	if f.limit > 0 {
+		keep = int(f.skip + f.limit)
+	}
+	if hits, err = sortHits(hits, srt, keep); err != nil {
 		return nil, err
 	}
 	hits = window(hits, f.skip, f.limit)

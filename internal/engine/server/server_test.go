@@ -532,3 +532,24 @@ func TestFindAndModifyWithPipelineUpdate(t *testing.T) {
 	require.NoError(t, coll.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: 9}}, upsert, options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&got))
 	assert.Equal(t, bson.M{"_id": int32(9), "n": int32(1)}, got)
 }
+
+func TestFindSortWithSkipAndLimit(t *testing.T) {
+	coll := testenv.Database(t).Collection("c")
+	for i := range 10 {
+		_, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: i}, {Key: "k", Value: 9 - i}})
+		require.NoError(t, err)
+	}
+	ids := func(opts *options.FindOptionsBuilder) []int32 {
+		cur, err := coll.Find(ctx, bson.D{}, opts.SetSort(bson.D{{Key: "k", Value: 1}}))
+		require.NoError(t, err)
+		var out []int32
+		for cur.Next(ctx) {
+			out = append(out, cur.Current.Lookup("_id").Int32())
+		}
+		return out
+	}
+	assert.Equal(t, []int32{6, 5, 4, 3, 2, 1, 0}, ids(options.Find().SetSkip(3)), "skip without limit")
+	assert.Equal(t, []int32{6, 5}, ids(options.Find().SetSkip(3).SetLimit(2)))
+	assert.Equal(t, []int32{9, 8}, ids(options.Find().SetLimit(2)))
+	assert.Empty(t, ids(options.Find().SetSkip(20)))
+}
