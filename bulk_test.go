@@ -124,3 +124,79 @@ func mustMeta(t *testing.T, db *DB, v any) *model.Meta {
 	require.NoError(t, err)
 	return m
 }
+
+func TestInsertManyBatchesAndIgnoresConflicts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := internalDB(t, bulkItem{}, bulkTicket{})
+	require.NoError(t, db.EnsureIndexes(ctx))
+	info := db.infoOf(mustMeta(t, db, bulkItem{}))
+	require.NoError(t, db.InsertMany(ctx, []any{&bulkItem{Name: "taken"}}, InsertManyOptions{}))
+
+	// Batches: an ordered failure in the second batch keeps the first batch's keys.
+	items := []*bulkItem{{Name: "a"}, {Name: "b"}, {Name: "c"}, {Name: "taken"}, {Name: "d"}}
+	objs := make([]any, len(items))
+	for i := range items {
+		objs[i] = items[i]
+	}
+	err := db.InsertMany(ctx, objs, InsertManyOptions{BatchSize: 2})
+	require.ErrorIs(t, err, ErrIntegrity)
+	for i, it := range items {
+		assert.Equal(t, i < 3, !it.ID.IsZero(), "item %d", i)
+		assert.Equal(t, i < 3, model.StateOf(it) != nil && model.StateOf(it).Loaded, "item %d", i)
+	}
+
+	// IgnoreConflicts: unordered, duplicates skipped, the rest stored with their keys.
+	more := []*bulkItem{{Name: "taken"}, {Name: "e"}, {Name: "a"}, {Name: "f"}, {Name: "e"}}
+	objs = make([]any, len(more))
+	for i := range more {
+		objs[i] = more[i]
+	}
+	require.NoError(t, db.InsertMany(ctx, objs, InsertManyOptions{IgnoreConflicts: true, BatchSize: 3}))
+	stored := []bool{false, true, false, true, false}
+	for i, it := range more {
+		assert.Equal(t, stored[i], !it.ID.IsZero(), "item %d", i)
+		if stored[i] {
+			raw, err := info.coll.FindOne(ctx, bson.D{{Key: "_id", Value: it.ID}}).Raw()
+			require.NoError(t, err, "the key on the instance is the stored one")
+			assert.Equal(t, it.Name, raw.Lookup("name").StringValue())
+		}
+	}
+	n, err := info.coll.CountDocuments(ctx, bson.D{})
+	require.NoError(t, err)
+	assert.Equal(t, int64(1+3+2), n)
+
+	// Mixed or nil instances are refused before anything is written.
+	assert.Error(t, db.InsertMany(ctx, []any{&bulkItem{Name: "x"}, &bulkTicket{}}, InsertManyOptions{}))
+	assert.Error(t, db.InsertMany(ctx, []any{&bulkItem{Name: "x"}, (*bulkItem)(nil)}, InsertManyOptions{}))
+	assert.Error(t, db.InsertMany(ctx, []any{bulkItem{}}, InsertManyOptions{}), "a pointer is needed")
+}
+
+func TestPrepareInsert(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := internalDB(t, bulkItem{}, bulkTicket{}, bulkToken{})
+
+	it := &bulkItem{Name: "p"}
+	raw, err := db.PrepareInsert(ctx, it)
+	require.NoError(t, err)
+	assert.False(t, it.ID.IsZero(), "a new ObjectID")
+	assert.Equal(t, it.ID, raw.Lookup("_id").ObjectID())
+	assert.Equal(t, "p", raw.Lookup("name").StringValue())
+	assert.Nil(t, model.StateOf(it), "not loaded: nothing was written")
+
+	tk := &bulkTicket{Name: "t"}
+	_, err = db.PrepareInsert(ctx, tk)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), tk.ID, "the next AutoField value")
+
+	tok := &bulkToken{}
+	raw, err = db.PrepareInsert(ctx, tok)
+	require.NoError(t, err)
+	assert.NotEqual(t, [16]byte{}, tok.ID)
+	_, data := raw.Lookup("_id").Binary()
+	assert.Equal(t, tok.ID[:], data)
+
+	_, err = db.PrepareInsert(ctx, bulkItem{})
+	assert.Error(t, err, "a pointer is needed")
+}

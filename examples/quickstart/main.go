@@ -2,7 +2,7 @@
 //
 // It connects to MongoDB at MONGODB_URI when that is set, and otherwise starts modjo's
 // embedded server (mongotest), so it runs with nothing installed but Go. It defines and
-// registers a model, then saves, loads, validates and deletes instances.
+// registers a model, saves, queries, updates, validates and deletes instances.
 package main
 
 import (
@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/modjo-orm/modjo"
+	"github.com/modjo-orm/modjo/expr"
 	"github.com/modjo-orm/modjo/model"
 	"github.com/modjo-orm/modjo/mongotest"
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"github.com/modjo-orm/modjo/queryset"
 )
 
 // Book is a model: it embeds model.Model (an ObjectID primary key stored as _id) and
@@ -88,28 +88,34 @@ func run(ctx context.Context) error {
 		return err
 	}
 
-	// Load: until QuerySets exist, find with the driver and decode with the model's plan.
-	meta, err := reg.Meta(Book{})
+	// Query: QuerySets are lazy and immutable; All, Count, Get… run them.
+	objects := queryset.Objects[Book](db) // Django's Book.objects
+	recent := objects.Filter(expr.Q{"year__gte": 2016}).OrderBy("-year")
+	found, err := recent.All(ctx)
 	if err != nil {
 		return err
 	}
-	cur, err := db.Collection(meta).Find(ctx,
-		bson.D{{Key: "tags", Value: "databases"}},
-		options.Find().SetSort(bson.D{{Key: "year", Value: -1}}))
-	if err != nil {
-		return err
-	}
-	fmt.Println("database books, newest first:")
-	for cur.Next(ctx) {
-		var b Book
-		if err := meta.Decode(cur.Current, &b); err != nil {
-			return err
-		}
+	fmt.Println("books since 2016, newest first:")
+	for _, b := range found {
 		fmt.Printf("  %d  %s (%s)\n", b.Year, b.Title, b.Author)
 	}
-	if err := cur.Close(ctx); err != nil {
+	fmt.Println("  which runs", recent.MQL())
+	n, err := objects.Filter(expr.Q{"title__icontains": "data"}).Exclude(expr.Q{"author": "Bradshaw"}).Count(ctx)
+	if err != nil {
 		return err
 	}
+	fmt.Println("books with \"data\" in the title, Bradshaw's excluded:", n)
+
+	// Update through a QuerySet: one updateMany, computed on the server with F.
+	n, err = objects.Filter(expr.Q{"year__lt": 2018}).Update(ctx, expr.Set{"year": expr.F("year").Add(1)})
+	if err != nil {
+		return err
+	}
+	years, err := queryset.ValuesFlat[int](ctx, objects.OrderBy("year"), "year")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("books before 2018 moved a year later: %d; the years are now %v\n", n, years)
 
 	// Refresh: reload one instance by primary key.
 	again := &Book{Model: model.Model{ID: books[0].ID}}
@@ -146,14 +152,18 @@ func run(ctx context.Context) error {
 		return err
 	}
 
-	// Delete.
+	// Delete: one instance, then every match of a QuerySet.
 	if err := db.Delete(ctx, books[0]); err != nil {
 		return err
 	}
-	n, err := db.Collection(meta).CountDocuments(ctx, bson.D{})
+	deleted, _, err := objects.Filter(expr.Q{"title__icontains": "mongodb"}).Delete(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("deleted %q, %d books left\n", books[0].Title, n)
+	left, err := objects.Count(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("deleted %q and %d more, %d book left\n", books[0].Title, deleted, left)
 	return nil
 }
