@@ -602,48 +602,13 @@ func byMember(members []*Field, got map[string]any, vals []any) error {
 	return nil
 }
 
-// decodeStored converts an encoded value to Go: bson.D and bson.A for documents and
-// arrays (keeping order), plain scalars otherwise.
+// decodeStored converts an encoded value to Go with the driver's decoder: bson.D and
+// bson.A for documents and arrays (keeping order), the driver's types for scalars. It is
+// the general path of ToStored; the common kinds take fast paths that never encode.
 func decodeStored(t byte, v []byte) (any, error) {
-	switch t {
-	case tDocument:
-		body, err := docBody(v)
-		if err != nil {
-			return nil, err
-		}
-		d := bson.D{}
-		for len(body) > 0 {
-			et, key, val, size, err := nextElement(body)
-			if err != nil {
-				return nil, err
-			}
-			body = body[size:]
-			x, err := decodeStored(et, val)
-			if err != nil {
-				return nil, err
-			}
-			d = append(d, bson.E{Key: string(key), Value: x})
-		}
-		return d, nil
-	case tArray:
-		body, err := docBody(v)
-		if err != nil {
-			return nil, err
-		}
-		a := bson.A{}
-		for len(body) > 0 {
-			et, _, val, size, err := nextElement(body)
-			if err != nil {
-				return nil, err
-			}
-			body = body[size:]
-			x, err := decodeStored(et, val)
-			if err != nil {
-				return nil, err
-			}
-			a = append(a, x)
-		}
-		return a, nil
+	var x any
+	if err := (bson.RawValue{Type: bson.Type(t), Value: v}).Unmarshal(&x); err != nil {
+		return nil, err
 	}
-	return decodeAny(t, v, 0)
+	return x, nil
 }
