@@ -335,21 +335,10 @@ func (qs *QuerySet[T]) GetOrCreate(ctx context.Context, defaults expr.Set) (T, b
 		if err == nil || !errors.Is(err, model.ErrDoesNotExist) {
 			return found, false, err
 		}
-		obj, err := qs.newInstance(op, seed, defaults)
-		if err != nil {
-			return zero, false, err
-		}
-		var created bool
-		if atomic {
-			created, err = qs.upsert(ctx, op, obj, filter, seed, nil, false)
-		}
-		if !atomic || errors.Is(err, errNothingToUpsert) {
-			err = qs.db.Create(ctx, obj)
-			created = err == nil
-		}
-		// A duplicate key means another caller created it first: get it, once. If
-		// it is still not there, the conflict was another one and is returned.
-		if attempt == 0 && mongo.IsDuplicateKeyError(err) {
+		obj, created, lost, err := qs.createNew(ctx, op, seed, defaults, atomic, filter, nil, false)
+		// A lost race means another caller created it first: get it, once. If it is
+		// still not there, the conflict was another one and is returned.
+		if lost && attempt == 0 {
 			continue
 		}
 		if err != nil {
@@ -450,19 +439,8 @@ func (qs *QuerySet[T]) UpdateOrCreate(ctx context.Context, defaults expr.Set) (T
 		if !errors.Is(err, model.ErrDoesNotExist) {
 			return zero, false, err
 		}
-		obj, err := qs.newInstance(op, seed, defaults)
-		if err != nil {
-			return zero, false, err
-		}
-		var created bool
-		if atomic {
-			created, err = qs.upsert(ctx, op, obj, filter, seed, setOps, true)
-		}
-		if !atomic || errors.Is(err, errNothingToUpsert) {
-			err = qs.db.Create(ctx, obj)
-			created = err == nil
-		}
-		if attempt == 0 && mongo.IsDuplicateKeyError(err) {
+		obj, created, lost, err := qs.createNew(ctx, op, seed, defaults, atomic, filter, setOps, true)
+		if lost && attempt == 0 {
 			continue
 		}
 		if err != nil {
@@ -470,6 +448,28 @@ func (qs *QuerySet[T]) UpdateOrCreate(ctx context.Context, defaults expr.Set) (T
 		}
 		return *obj, created, nil
 	}
+}
+
+// createNew creates the instance GetOrCreate and UpdateOrCreate make when nothing
+// matches, from the filter's exact lookups (seed) and defaults: one upserting
+// findAndModify when the filter allows it (atomic), otherwise an insert. lost reports a
+// duplicate key — another caller created a matching document first — which the callers
+// answer with one more get.
+func (qs *QuerySet[T]) createNew(ctx context.Context, op string, seed bson.D, defaults expr.Set, atomic bool, filter, setOps bson.D, update bool) (obj *T, created, lost bool, err error) {
+	if obj, err = qs.newInstance(op, seed, defaults); err != nil {
+		return nil, false, false, err
+	}
+	if atomic {
+		created, err = qs.upsert(ctx, op, obj, filter, seed, setOps, update)
+	}
+	if !atomic || errors.Is(err, errNothingToUpsert) {
+		err = qs.db.Create(ctx, obj)
+		created = err == nil
+	}
+	if err != nil {
+		return nil, false, mongo.IsDuplicateKeyError(err), err
+	}
+	return obj, created, false, nil
 }
 
 // constant unwraps expr.Value(x) to x.
