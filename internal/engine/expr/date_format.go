@@ -180,20 +180,9 @@ func (n *dateToStringNode) eval(c *ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var format any
-	if n.format != nil {
-		if format, err = n.format.eval(c); err != nil {
-			return nil, err
-		}
-		if !value.IsNullish(format) {
-			s, ok := format.(string)
-			if !ok {
-				return nil, mongoerr.Newf(18533, "$dateToString requires that 'format' be a string, found: %s with value %s", typeName(format), sdRender(format))
-			}
-			if err := validateDateFormat(s, toStringSpecifiers); err != nil {
-				return nil, err
-			}
-		}
+	format, err := evalDateFormat(c, n.format, "$dateToString", 18533, toStringSpecifiers)
+	if err != nil {
+		return nil, err
 	}
 	z, err := n.tz.resolve(c)
 	if err != nil {
@@ -222,4 +211,25 @@ func (n *dateToStringNode) eval(c *ctx) (any, error) {
 		return nil, err
 	}
 	return sdFormatDate(f, ms, z)
+}
+
+// evalDateFormat evaluates the optional format argument of $dateToString or
+// $dateFromString: nil when absent or nullish, else a string whose specifiers are all in
+// specs. code is the operator's error for a format that is not a string.
+func evalDateFormat(c *ctx, format node, op string, code int32, specs string) (any, error) {
+	if format == nil {
+		return nil, nil
+	}
+	v, err := format.eval(c)
+	if err != nil || value.IsNullish(v) {
+		return v, err
+	}
+	s, ok := v.(string)
+	if !ok {
+		return nil, mongoerr.Newf(code, "%s requires that 'format' be a string, found: %s with value %s", op, typeName(v), sdRender(v))
+	}
+	if err := validateDateFormat(s, specs); err != nil {
+		return nil, err
+	}
+	return v, nil
 }

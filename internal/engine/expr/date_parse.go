@@ -90,20 +90,9 @@ func (n *dateFromStringNode) eval(c *ctx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var format any
-	if n.format != nil {
-		if format, err = n.format.eval(c); err != nil {
-			return nil, err
-		}
-		if !value.IsNullish(format) {
-			f, ok := format.(string)
-			if !ok {
-				return nil, mongoerr.Newf(40684, "$dateFromString requires that 'format' be a string, found: %s with value %s", typeName(format), sdRender(format))
-			}
-			if err := validateDateFormat(f, fromStringSpecifiers); err != nil {
-				return nil, err
-			}
-		}
+	format, err := evalDateFormat(c, n.format, "$dateFromString", 40684, fromStringSpecifiers)
+	if err != nil {
+		return nil, err
 	}
 	z, err := n.tz.resolve(c)
 	if err != nil {
